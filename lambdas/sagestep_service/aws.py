@@ -1,0 +1,53 @@
+"""Lazily created, process-wide boto3 clients.
+
+Created on first use (not at import) so that tests and the local runtime can point the process at an
+emulated endpoint before any client exists; the standard retry mode with more attempts absorbs throttling.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 6}, connect_timeout=5, read_timeout=70)
+
+
+@cache
+def client(service: str) -> Any:
+    """The shared client for ``service``."""
+    return boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]
+
+
+@cache
+def table(name: str) -> Any:
+    """The shared DynamoDB ``Table`` resource for ``name``."""
+    return boto3.resource("dynamodb", config=_CONFIG).Table(name)
+
+
+def reset() -> None:
+    """Forget every client (tests and the local runtime call this after changing the endpoint)."""
+    client.cache_clear()
+    table.cache_clear()
+
+
+class Clients:
+    """The clients a piece of logic may use, created on first access (tests pass fakes instead)."""
+
+    @property
+    def sagemaker(self) -> Any:
+        return client("sagemaker")
+
+    @property
+    def sagemaker_runtime(self) -> Any:
+        return client("sagemaker-runtime")
+
+    @property
+    def s3(self) -> Any:
+        return client("s3")
+
+    @property
+    def stepfunctions(self) -> Any:
+        return client("stepfunctions")

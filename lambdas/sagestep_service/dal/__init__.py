@@ -1,0 +1,1 @@
+"""DynamoDB access behind small interfaces."""

@@ -1,0 +1,198 @@
+"""The job store: every job of every kind in one DynamoDB table (layout in docs/architecture.md)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from sagestep_service import aws
+from sagestep_service.errors import BadRequest
+
+OWNER_KIND_INDEX = "byOwnerKind"
+WAIT_KEY_INDEX = "byWaitKey"
+
+
+class JobExists(Exception):
+    """A conditional put found a record with the same id."""
+
+
+class StaleToken(Exception):
+    """The wait token was already consumed (or replaced)."""
+
+
+def now_iso() -> str:
+    """The current time as the table stores it (ISO 8601, UTC, milliseconds)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def to_dynamo(value: Any) -> Any:
+    """JSON-compatible value -> what DynamoDB accepts (floats become Decimals)."""
+    return json.loads(json.dumps(value), parse_float=Decimal)
+
+
+def from_dynamo(value: Any) -> Any:
+    """DynamoDB value -> plain JSON types (Decimals become int or float)."""
+    if isinstance(value, dict):
+        return {k: from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_dynamo(v) for v in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def owner_kind(owner: str, kind: str) -> str:
+    """Partition key of the owner/kind index."""
+    return f"{owner}#{kind}"
+
+
+def encode_cursor(last_key: dict[str, Any]) -> str:
+    """An opaque cursor for ``LastEvaluatedKey``."""
+    raw = json.dumps(from_dynamo(last_key), separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, expected_owner_kind: str) -> dict[str, Any]:
+    """The ``ExclusiveStartKey`` behind ``cursor``; a cursor of another listing is refused."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (binascii.Error, ValueError) as exc:
+        raise BadRequest("cursor", "is not a cursor returned by this listing") from exc
+    expected = {"jobId", "ownerKind", "createdAt"}
+    if not isinstance(key, dict) or set(key) != expected or key.get("ownerKind") != expected_owner_kind:
+        raise BadRequest("cursor", "is not a cursor returned by this listing")
+    if not all(isinstance(v, str) for v in key.values()):
+        raise BadRequest("cursor", "is not a cursor returned by this listing")
+    return key
+
+
+class JobStore:
+    """Reads and writes job records."""
+
+    def __init__(self, table_name: str) -> None:
+        self._table = aws.table(table_name)
+
+    def create(self, record: dict[str, Any]) -> None:
+        """Write a new record; raise ``JobExists`` if the id is taken (this makes submissions idempotent)."""
+        try:
+            self._table.put_item(Item=to_dynamo(record), ConditionExpression="attribute_not_exists(jobId)")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise JobExists(record["jobId"]) from exc
+            raise
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        """The record, read consistently, or None."""
+        item = self._table.get_item(Key={"jobId": job_id}, ConsistentRead=True).get("Item")
+        return from_dynamo(item) if item else None
+
+    def list(self, owner: str, kind: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the owner's jobs of a kind, newest first, and the cursor of the next page."""
+        partition = owner_kind(owner, kind)
+        query: dict[str, Any] = {
+            "IndexName": OWNER_KIND_INDEX,
+            "KeyConditionExpression": Key("ownerKind").eq(partition),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            query["ExclusiveStartKey"] = decode_cursor(cursor, partition)
+        page = self._table.query(**query)
+        last = page.get("LastEvaluatedKey")
+        return [from_dynamo(item) for item in page.get("Items", [])], encode_cursor(last) if last else None
+
+    def delete_submitted(self, job_id: str) -> None:
+        """Remove a record whose workflow never started (a failed submission leaves nothing behind)."""
+        try:
+            self._table.delete_item(
+                Key={"jobId": job_id},
+                ConditionExpression="#s = :submitted",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":submitted": "SUBMITTED"},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def update(
+        self,
+        job_id: str,
+        *,
+        status: str | None = None,
+        set_fields: dict[str, Any] | None = None,
+        remove_fields: tuple[str, ...] = (),
+        resources: dict[str, str] | None = None,
+        expected_status: str | None = None,
+    ) -> None:
+        """Change a record: optionally its status (appending to the history), top-level fields and
+        entries of ``resources``. ``expected_status`` makes the change conditional."""
+        now = now_iso()
+        names: dict[str, str] = {"#updatedAt": "updatedAt"}
+        values: dict[str, Any] = {":now": now}
+        sets = ["#updatedAt = :now"]
+        if status is not None:
+            names["#status"] = "status"
+            names["#history"] = "history"
+            values[":status"] = status
+            values[":entry"] = [{"status": status, "at": now}]
+            values[":empty"] = []
+            sets.append("#status = :status")
+            sets.append("#history = list_append(if_not_exists(#history, :empty), :entry)")
+        for i, (name, value) in enumerate((set_fields or {}).items()):
+            names[f"#f{i}"] = name
+            values[f":f{i}"] = to_dynamo(value)
+            sets.append(f"#f{i} = :f{i}")
+        if resources:
+            names["#resources"] = "resources"
+            for i, (name, value) in enumerate(resources.items()):
+                names[f"#r{i}"] = name
+                values[f":r{i}"] = value
+                sets.append(f"#resources.#r{i} = :r{i}")
+        expression = "SET " + ", ".join(sets)
+        if remove_fields:
+            for i, name in enumerate(remove_fields):
+                names[f"#x{i}"] = name
+            expression += " REMOVE " + ", ".join(f"#x{i}" for i in range(len(remove_fields)))
+        condition = "attribute_exists(jobId)"
+        if expected_status is not None:
+            names["#status"] = "status"
+            values[":expected"] = expected_status
+            condition += " AND #status = :expected"
+        self._table.update_item(
+            Key={"jobId": job_id},
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    def set_wait(self, job_id: str, wait_key: str, token: str, expect: dict[str, str]) -> None:
+        """Store a task token with the job, findable by ``wait_key``."""
+        self.update(job_id, set_fields={"waitKey": wait_key, "waitToken": token, "waitExpect": expect})
+
+    def find_waiting(self, wait_key: str) -> list[dict[str, Any]]:
+        """Jobs waiting on the resource named by ``wait_key``."""
+        page = self._table.query(IndexName=WAIT_KEY_INDEX, KeyConditionExpression=Key("waitKey").eq(wait_key))
+        return [from_dynamo(item) for item in page.get("Items", [])]
+
+    def take_wait(self, job_id: str, token: str) -> None:
+        """Remove the wait if it still holds ``token``: of several resumers only one wins."""
+        try:
+            self._table.update_item(
+                Key={"jobId": job_id},
+                UpdateExpression="REMOVE waitKey, waitToken, waitExpect SET updatedAt = :now",
+                ConditionExpression="waitToken = :token",
+                ExpressionAttributeValues={":token": token, ":now": now_iso()},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise StaleToken(job_id) from exc
+            raise

@@ -1,0 +1,67 @@
+"""Task functions of the training state machine (statemachines/training.asl.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from sagestep_service import aws
+from sagestep_service.dal.jobs import JobStore
+from sagestep_service.handlers.observability import logger, metrics, tracer
+from sagestep_service.logic import deployment, failure, hpo_results
+from sagestep_service.models.tasks import FailureTask, FinishDeploymentTask, HpoResultsTask
+from sagestep_service.settings import CommonSettings, DeploymentSettings, load
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=HpoResultsTask)
+def record_hpo_results(event: HpoResultsTask, context: LambdaContext) -> dict[str, Any]:
+    """Store the best hyperparameters, objective and trials on the HPO job; return the summary."""
+    clients = aws.Clients()
+    if event.strategy == "sagemaker":
+        assert event.tuningJobName, "tuningJobName is required for the sagemaker strategy"
+        result = hpo_results.from_tuning_job(clients.sagemaker, event.tuningJobName)
+    else:
+        assert event.modelArtifactUri, "modelArtifactUri is required for the in-container strategy"
+        result = hpo_results.from_model_artifact(clients.s3, event.modelArtifactUri)
+    JobStore(load(CommonSettings).jobs_table_name).update(event.jobId, set_fields={"hpo": result.model_dump()})
+    logger.info(
+        "HPO results recorded", extra={"objective": result.objective.model_dump(), "trials": len(result.trials)}
+    )
+    return {"objective": result.objective.model_dump(), "bestHyperparameters": result.bestHyperparameters}
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=FinishDeploymentTask)
+def finish_deployment(event: FinishDeploymentTask, context: LambdaContext) -> dict[str, Any]:
+    """Record the metrics; then hand the endpoint over (in-place update) or evict old endpoints."""
+    settings = load(DeploymentSettings)
+    store = JobStore(settings.jobs_table_name)
+    store.update(event.jobId, set_fields={"metrics": deployment.metrics_map(event.metrics)})
+    if event.deployMode == "UPDATE":
+        assert event.previousJobId, "previousJobId is required for an in-place update"
+        deployment.hand_over(store, event.previousJobId, event.jobId)
+        return {"evicted": [], "supersededJobId": event.previousJobId}
+    evicted = deployment.evict(
+        store, aws.Clients().sagemaker, settings.stack_name, event.endpointName, settings.max_endpoints
+    )
+    logger.info("eviction done", extra={"evicted": evicted})
+    return {"evicted": evicted}
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=FailureTask)
+def on_failure(event: FailureTask, context: LambdaContext) -> dict[str, Any]:
+    """Explain the caught error and remove what the failed run created and nothing uses."""
+    error, cause = failure.explain(event.failure.Error, event.failure.Cause, event.plan)
+    cleaned = failure.clean_up(aws.Clients().sagemaker, event.jobId, event.plan)
+    logger.warning("job failed", extra={"jobId": event.jobId, "error": error, "cleanedUp": cleaned})
+    return {"error": error, "cause": cause, "cleanedUp": cleaned}

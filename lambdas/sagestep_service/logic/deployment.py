@@ -1,0 +1,94 @@
+"""After an endpoint is InService: record the metrics, then evict old endpoints (new endpoint) or hand
+the endpoint over from the previous job (in-place update)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from sagestep_service.dal.jobs import JobStore
+from sagestep_service.logic.sagemaker_resources import delete_quietly, tag_map
+from sagestep_service.models.jobs import JobStatus
+
+LOG = logging.getLogger(__name__)
+
+
+def metrics_map(final_metrics: list[dict[str, Any]]) -> dict[str, float]:
+    """SageMaker's ``FinalMetricDataList`` as name -> value."""
+    return {m["MetricName"]: float(m["Value"]) for m in final_metrics if "MetricName" in m and "Value" in m}
+
+
+def sagestep_endpoints(sagemaker: Any, stack_name: str) -> list[dict[str, Any]]:
+    """InService endpoints that this sagestep stack created (tags), newest first — never anyone else's."""
+    owned: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {
+        "StatusEquals": "InService",
+        "NameContains": "model-",
+        "SortBy": "CreationTime",
+        "SortOrder": "Descending",
+        "MaxResults": 100,
+    }
+    while True:
+        page = sagemaker.list_endpoints(**kwargs)
+        for endpoint in page.get("Endpoints", []):
+            tags = tag_map(sagemaker, endpoint["EndpointArn"])
+            if tags.get("sagestep:app") == "sagestep" and tags.get("sagestep:stack") == stack_name:
+                owned.append({**endpoint, "jobId": tags.get("sagestep:job-id")})
+        if not page.get("NextToken"):
+            break
+        kwargs["NextToken"] = page["NextToken"]
+    owned.sort(key=lambda e: e["CreationTime"], reverse=True)
+    return owned
+
+
+def current_owner(store: JobStore, job_id: str | None) -> dict[str, Any] | None:
+    """The job that serves an endpoint now: its creator, or whoever took it over by in-place updates."""
+    record = store.get(job_id) if job_id else None
+    while record and record.get("status") == JobStatus.SUPERSEDED and record.get("supersededBy"):
+        record = store.get(record["supersededBy"])
+    return record
+
+
+def evict(store: JobStore, sagemaker: Any, stack_name: str, keep_endpoint: str, max_endpoints: int) -> list[str]:
+    """Delete the oldest of this stack's endpoints beyond ``max_endpoints`` (``keep_endpoint`` always
+    stays) and mark their jobs ENDPOINT_DELETED. Returns the evicted endpoint names."""
+    endpoints = sagestep_endpoints(sagemaker, stack_name)
+    keep = [e for e in endpoints if e["EndpointName"] == keep_endpoint]
+    others = [e for e in endpoints if e["EndpointName"] != keep_endpoint]
+    surplus = others[max(0, max_endpoints - len(keep)) :]
+    evicted: list[str] = []
+    for endpoint in surplus:
+        name = endpoint["EndpointName"]
+        config = sagemaker.describe_endpoint(EndpointName=name).get("EndpointConfigName")
+        delete_quietly(sagemaker.delete_endpoint, EndpointName=name)
+        if config:
+            delete_quietly(sagemaker.delete_endpoint_config, EndpointConfigName=config)
+        owner = current_owner(store, endpoint.get("jobId"))
+        if owner and owner.get("resources", {}).get("endpointName") == name:
+            try:
+                store.update(
+                    owner["jobId"], status=JobStatus.ENDPOINT_DELETED.value, expected_status=JobStatus.READY.value
+                )
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+                LOG.warning("job %s was no longer READY when its endpoint %s was evicted", owner["jobId"], name)
+        evicted.append(name)
+    return evicted
+
+
+def hand_over(store: JobStore, previous_job_id: str, new_job_id: str) -> None:
+    """The previous job's endpoint now serves the new job's model: mark the previous job SUPERSEDED."""
+    try:
+        store.update(
+            previous_job_id,
+            status=JobStatus.SUPERSEDED.value,
+            set_fields={"supersededBy": new_job_id},
+            expected_status=JobStatus.READY.value,
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        LOG.warning("previous job %s was no longer READY at hand-over to %s", previous_job_id, new_job_id)

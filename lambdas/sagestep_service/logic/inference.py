@@ -1,0 +1,68 @@
+"""``POST /infer``: find the caller's endpoint and predict, optionally sweeping the last input."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from sagestep_service.dal.jobs import JobStore
+from sagestep_service.errors import BadRequest, Conflict, NotFound, UpstreamError
+from sagestep_service.logic.sagemaker_resources import describe_endpoint, tag_map
+from sagestep_service.logic.submission import owned_job
+from sagestep_service.models.api import InferRequest, InferResponse
+from sagestep_service.models.jobs import JobKind, JobStatus
+
+
+def resolve_endpoint(store: JobStore, sagemaker: Any, owner: str, stack_name: str, request: InferRequest) -> str:
+    """The endpoint to call: the READY job's, or a named endpoint that one of the caller's jobs serves."""
+    if request.jobId:
+        record = owned_job(store, request.jobId, owner, JobKind.MODEL, "jobId")
+        endpoint = record.get("resources", {}).get("endpointName")
+        if record["status"] != JobStatus.READY or not endpoint:
+            raise Conflict(f"jobId: job {request.jobId!r} has no endpoint in service (status {record['status']})")
+        return str(endpoint)
+    assert request.endpointName is not None
+    described = describe_endpoint(sagemaker, request.endpointName)
+    unknown = NotFound(f"endpointName: no endpoint {request.endpointName!r}")
+    if described is None:
+        raise unknown
+    tags = tag_map(sagemaker, described["EndpointArn"])
+    if tags.get("sagestep:stack") != stack_name or "sagestep:job-id" not in tags:
+        raise unknown
+    record = store.get(tags["sagestep:job-id"])
+    while record and record.get("status") == JobStatus.SUPERSEDED and record.get("supersededBy"):
+        record = store.get(record["supersededBy"])
+    if record is None or record.get("owner") != owner:
+        raise unknown
+    if described.get("EndpointStatus") not in {"InService", "Updating"}:
+        raise Conflict(f"endpointName: endpoint is {described.get('EndpointStatus')}, not InService")
+    return request.endpointName
+
+
+def to_csv(rows: list[list[float]]) -> str:
+    """Feature rows as the container's text/csv input (repr keeps full float precision)."""
+    return "\n".join(",".join(repr(float(v)) for v in row) for row in rows) + "\n"
+
+
+def predict(runtime: Any, endpoint: str, request: InferRequest) -> InferResponse:
+    """Invoke the endpoint once for all rows (the swept rows when a range is given)."""
+    rows = request.rows()
+    x_axis = None
+    if request.range is not None:
+        x_axis = request.range.points()
+        base = rows[0]
+        rows = [[*base[:-1], x] for x in x_axis]
+    try:
+        response = runtime.invoke_endpoint(
+            EndpointName=endpoint, ContentType="text/csv", Accept="application/json", Body=to_csv(rows)
+        )
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        if error.get("Code") == "ModelError":
+            raise BadRequest("input", str(exc.response.get("OriginalMessage") or error.get("Message"))) from exc
+        raise UpstreamError(f"endpoint {endpoint!r} could not be invoked: {error.get('Message', exc)}") from exc
+    payload = json.loads(response["Body"].read())
+    predictions = payload["predictions"] if isinstance(payload, dict) else payload
+    return InferResponse(predictions=predictions, x_axis=x_axis)

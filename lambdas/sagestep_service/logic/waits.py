@@ -1,0 +1,160 @@
+"""Event-driven waits: a Step Functions task token stored with the job and resumed by the service's own
+completion event, for AWS work that has no ``.sync`` integration. No polling loop anywhere.
+
+A ``Waiter`` knows one kind of resource: how to check it once (closing the race with an event that came
+before the token was stored) and how to read its completion events. Later workflows register theirs
+(Translate, Textract) in ``WAITERS``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from sagestep_service.dal.jobs import JobStore, StaleToken
+from sagestep_service.logic.sagemaker_resources import describe_endpoint
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a wait ends: success with an output, or failure with an error name and cause."""
+
+    output: dict[str, Any] | None = None
+    error: str | None = None
+    cause: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error is None
+
+
+class Waiter(Protocol):
+    """One kind of awaited resource."""
+
+    resource_type: str
+    detail_type: str
+
+    def check(self, clients: Any, name: str, expect: dict[str, Any]) -> Outcome | None:
+        """The outcome if the resource has already finished, else None."""
+
+    def name_in(self, detail: dict[str, Any]) -> str:
+        """The resource name an event is about."""
+
+    def from_event(self, detail: dict[str, Any], expect: dict[str, Any]) -> Outcome | None:
+        """The outcome an event announces, or None for an intermediate state."""
+
+
+class EndpointWaiter:
+    """A SageMaker endpoint becoming InService (created, or updated to the expected config)."""
+
+    resource_type = "sagemaker-endpoint"
+    detail_type = "SageMaker Endpoint State Change"
+
+    def check(self, clients: Any, name: str, expect: dict[str, Any]) -> Outcome | None:
+        described = describe_endpoint(clients.sagemaker, name)
+        if described is None:
+            return Outcome(error="EndpointFailed", cause=f"endpoint {name} does not exist")
+        status = described.get("EndpointStatus")
+        wanted = expect.get("EndpointConfigName")
+        if status == "InService" and (not wanted or described.get("EndpointConfigName") == wanted):
+            return self._success(name, described)
+        if status == "Failed":
+            return self._failure(name, described)
+        # InService with another config right after UpdateEndpoint is the old state: keep waiting.
+        return None
+
+    def name_in(self, detail: dict[str, Any]) -> str:
+        return str(detail.get("EndpointName", ""))
+
+    def from_event(self, detail: dict[str, Any], expect: dict[str, Any]) -> Outcome | None:
+        name = self.name_in(detail)
+        status = detail.get("EndpointStatus")
+        wanted = expect.get("EndpointConfigName")
+        if status == "InService":
+            if wanted and detail.get("EndpointConfigName") not in (None, wanted):
+                reason = detail.get("FailureReason") or "the update did not complete"
+                return Outcome(
+                    error="EndpointRolledBack",
+                    cause=f"endpoint {name} was rolled back to {detail.get('EndpointConfigName')}: {reason}",
+                )
+            return self._success(name, detail)
+        if status in {"Failed", "UpdateRollbackFailed", "OutOfService"}:
+            return self._failure(name, detail)
+        return None
+
+    @staticmethod
+    def _success(name: str, described: dict[str, Any]) -> Outcome:
+        return Outcome(
+            output={
+                "endpointName": name,
+                "endpointStatus": "InService",
+                "endpointConfigName": described.get("EndpointConfigName"),
+            }
+        )
+
+    @staticmethod
+    def _failure(name: str, described: dict[str, Any]) -> Outcome:
+        reason = described.get("FailureReason") or "no reason given"
+        return Outcome(error="EndpointFailed", cause=f"endpoint {name} is {described.get('EndpointStatus')}: {reason}")
+
+
+WAITERS: dict[str, Waiter] = {waiter.resource_type: waiter for waiter in (EndpointWaiter(),)}
+WAITERS_BY_EVENT: dict[str, Waiter] = {waiter.detail_type: waiter for waiter in WAITERS.values()}
+
+
+def wait_key(resource_type: str, name: str) -> str:
+    """How the job store finds the job that waits on a resource."""
+    return f"{resource_type}#{name}"
+
+
+def resolve(store: JobStore, sfn: Any, job_id: str, token: str, outcome: Outcome) -> bool:
+    """Hand the outcome to Step Functions exactly once (the conditional removal of the token decides who
+    resumes when a check and an event race). Returns whether this call resumed the execution."""
+    try:
+        store.take_wait(job_id, token)
+    except StaleToken:
+        return False
+    try:
+        if outcome.succeeded:
+            sfn.send_task_success(taskToken=token, output=json.dumps(outcome.output))
+        else:
+            sfn.send_task_failure(taskToken=token, error=outcome.error, cause=(outcome.cause or "")[:32768])
+    except ClientError as exc:
+        # The execution may have timed out or been stopped meanwhile: nothing is waiting any more.
+        if exc.response["Error"]["Code"] not in {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}:
+            raise
+        LOG.warning("task token of job %s no longer accepted: %s", job_id, exc.response["Error"]["Code"])
+        return False
+    return True
+
+
+def register(store: JobStore, clients: Any, sfn: Any, request: dict[str, Any]) -> bool:
+    """Store the token with the job, then check the resource once. Returns whether it resolved at once."""
+    waiter = WAITERS[request["resource"]["type"]]
+    name = request["resource"]["name"]
+    expect = request.get("expect") or {}
+    store.set_wait(request["jobId"], wait_key(waiter.resource_type, name), request["taskToken"], expect)
+    outcome = waiter.check(clients, name, expect)
+    if outcome is None:
+        return False
+    return resolve(store, sfn, request["jobId"], request["taskToken"], outcome)
+
+
+def resume(store: JobStore, sfn: Any, detail_type: str, detail: dict[str, Any]) -> list[str]:
+    """Resume the jobs waiting on the resource an event is about. Returns the resumed job ids."""
+    waiter = WAITERS_BY_EVENT.get(detail_type)
+    if waiter is None:
+        LOG.info("no waiter for event %s", detail_type)
+        return []
+    resumed = []
+    for job in store.find_waiting(wait_key(waiter.resource_type, waiter.name_in(detail))):
+        outcome = waiter.from_event(detail, job.get("waitExpect") or {})
+        if outcome is not None and resolve(store, sfn, job["jobId"], job["waitToken"], outcome):
+            resumed.append(job["jobId"])
+    return resumed

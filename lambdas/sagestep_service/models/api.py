@@ -1,0 +1,208 @@
+"""Request bodies of the REST API.
+
+Field names are camelCase like the rest of the API; hyperparameters are the container's own names
+(bring-your-own-container) and are passed through as strings.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+JOB_ID_PATTERN = r"^(model|hpo)-[a-z0-9-]{8,40}$"
+S3_URI_PATTERN = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.*)$")
+HYPERPARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,255}$")
+
+ProblemType = Literal["regression", "classification"]
+Scalar = str | int | float | bool
+JobId = Annotated[str, Field(pattern=JOB_ID_PATTERN, description="A job id returned by a submission.")]
+InstanceType = Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$", examples=["ml.m5.large"])]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _check_hyperparameters(value: dict[str, Scalar]) -> dict[str, Scalar]:
+    for name, item in value.items():
+        if not HYPERPARAMETER_NAME.match(name):
+            raise ValueError(f"invalid hyperparameter name {name!r}")
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(f"hyperparameter {name!r} must be a finite number")
+        if len(str(item)) > 2500:
+            raise ValueError(f"hyperparameter {name!r} is longer than 2500 characters")
+    if len(value) > 100:
+        raise ValueError("at most 100 hyperparameters")
+    return value
+
+
+class DataSpec(_Strict):
+    """Where the training data is and what to predict."""
+
+    dataUri: str | None = Field(
+        default=None,
+        description="s3:// URI of a CSV file or a prefix of CSV files (with a header row) in the data bucket.",
+        examples=["s3://my-data-bucket/housing/train.csv"],
+    )
+    target: str | None = Field(default=None, min_length=1, max_length=256, description="Target column.")
+    problemType: ProblemType | None = Field(default=None, description="Defaults to regression.")
+
+    @field_validator("dataUri")
+    @classmethod
+    def _s3_uri(cls, value: str | None) -> str | None:
+        if value is not None and not S3_URI_PATTERN.match(value):
+            raise ValueError("must look like s3://bucket/key")
+        return value
+
+
+class Deployment(_Strict):
+    """How the trained model is served."""
+
+    instanceType: InstanceType | None = None
+    instanceCount: int = Field(default=1, ge=1, le=10)
+    deadlineSeconds: int | None = Field(
+        default=None, ge=60, le=86400, description="Fail the job if the endpoint is not InService by then."
+    )
+    autoRollbackAlarmName: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="In-place updates only: a CloudWatch alarm that rolls the update back when it fires.",
+    )
+    trafficRouting: Literal["ALL_AT_ONCE", "CANARY"] = Field(
+        default="ALL_AT_ONCE", description="In-place updates only: blue/green traffic shifting."
+    )
+
+
+class TrainRequest(DataSpec):
+    """``POST /model``: train a model and deploy it to an endpoint."""
+
+    hyperparameters: dict[str, Scalar] = Field(default_factory=dict)
+    hpoJobId: JobId | None = Field(
+        default=None,
+        description="Train with the best hyperparameters of this HPO job (its data and target are the default).",
+    )
+    updateEndpointOf: JobId | None = Field(
+        default=None,
+        description="Update the endpoint of this READY model job in place (blue/green) instead of creating one.",
+    )
+    instanceType: InstanceType | None = None
+    maxRuntimeSeconds: int = Field(default=86400, ge=60, le=432000)
+    deployment: Deployment = Field(default_factory=Deployment)
+    description: str | None = Field(default=None, max_length=256)
+
+    _hyperparameters = field_validator("hyperparameters")(_check_hyperparameters)
+
+    @model_validator(mode="after")
+    def _data_or_hpo(self) -> TrainRequest:
+        if self.hpoJobId is None:
+            if self.dataUri is None:
+                raise ValueError("dataUri is required unless hpoJobId is given")
+            if self.target is None:
+                raise ValueError("target is required unless hpoJobId is given")
+        return self
+
+
+class HpoRequest(DataSpec):
+    """``POST /hpo``: search hyperparameters."""
+
+    dataUri: str = Field(  # type: ignore[assignment]
+        description="s3:// URI of a CSV file or a prefix of CSV files in the data bucket.",
+        examples=["s3://my-data-bucket/housing/train.csv"],
+    )
+    target: str = Field(min_length=1, max_length=256)  # type: ignore[assignment]
+    strategy: Literal["in-container", "sagemaker"] = Field(
+        default="in-container",
+        description="`in-container`: the container runs Bayesian search (Optuna TPE) in one training job; "
+        "`sagemaker`: a native SageMaker tuning job (Bayesian) runs one training job per trial.",
+    )
+    maxTrials: int = Field(default=10, ge=1, le=200)
+    maxParallelTrials: int = Field(default=1, ge=1, le=10, description="`sagemaker` strategy only.")
+    dataFraction: float = Field(default=0.5, gt=0, le=1, description="`in-container` strategy only.")
+    epochsPerTrial: int = Field(default=20, ge=1, le=1000)
+    hyperparameters: dict[str, Scalar] = Field(default_factory=dict, description="Fixed hyperparameters.")
+    instanceType: InstanceType | None = None
+    maxRuntimeSeconds: int = Field(default=86400, ge=60, le=432000)
+    description: str | None = Field(default=None, max_length=256)
+
+    _hyperparameters = field_validator("hyperparameters")(_check_hyperparameters)
+
+
+class SweepRange(_Strict):
+    """Values for the last input: start, start+step, ... up to end (inclusive)."""
+
+    start: float
+    end: float
+    step: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> SweepRange:
+        if not all(math.isfinite(v) for v in (self.start, self.end, self.step)):
+            raise ValueError("start, end and step must be finite")
+        if self.end < self.start:
+            raise ValueError("end must not be smaller than start")
+        if (self.end - self.start) / self.step > 10_000:
+            raise ValueError("the range has more than 10,001 points")
+        return self
+
+    def points(self) -> list[float]:
+        """The swept values, rounded so that 0.1 steps print as 0.1, 0.2, ..."""
+        count = math.floor((self.end - self.start) / self.step + 1e-9) + 1
+        return [round(self.start + i * self.step, 10) for i in range(count)]
+
+
+Row = list[float]
+
+
+class InferRequest(_Strict):
+    """``POST /infer``: predict with a deployed model."""
+
+    jobId: JobId | None = Field(default=None, description="A READY model job.")
+    endpointName: str | None = Field(default=None, min_length=1, max_length=63)
+    input: list[float] | list[Row] = Field(
+        description="One row of features, or several rows.", examples=[[0.5, 1.2, 3.0]]
+    )
+    range: SweepRange | None = Field(default=None, description="Vary the last input of one row over a range.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> InferRequest:
+        if (self.jobId is None) == (self.endpointName is None):
+            raise ValueError("give exactly one of jobId and endpointName")
+        if not self.input:
+            raise ValueError("input must not be empty")
+        rows = self.rows()
+        if any(not row for row in rows):
+            raise ValueError("input rows must not be empty")
+        if len({len(row) for row in rows}) != 1:
+            raise ValueError("input rows must all have the same length")
+        if any(not math.isfinite(v) for row in rows for v in row):
+            raise ValueError("input values must be finite numbers")
+        if self.range is not None and len(rows) != 1:
+            raise ValueError("range needs exactly one input row")
+        if len(rows) * (len(self.range.points()) if self.range else 1) > 10_000:
+            raise ValueError("at most 10,000 rows per request")
+        return self
+
+    def rows(self) -> list[Row]:
+        """The input as a list of rows."""
+        first = self.input[0]
+        if isinstance(first, list):
+            return [list(row) for row in self.input]  # type: ignore[arg-type]
+        return [list(self.input)]  # type: ignore[arg-type]
+
+
+class InferResponse(BaseModel):
+    """Predictions, with the swept values when a range was given."""
+
+    predictions: list[float | int | str]
+    x_axis: list[float] | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx/5xx body of the API."""
+
+    message: str
+    field: str | None = None
