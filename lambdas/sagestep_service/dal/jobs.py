@@ -94,7 +94,7 @@ class JobStore:
         item = self._table.get_item(Key={"jobId": job_id}, ConsistentRead=True).get("Item")
         return from_dynamo(item) if item else None
 
-    def list(self, owner: str, kind: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    def page(self, owner: str, kind: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         """One page of the owner's jobs of a kind, newest first, and the cursor of the next page."""
         partition = owner_kind(owner, kind)
         query: dict[str, Any] = {

@@ -68,8 +68,7 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Resp
 def _submitted(submission: Submission, kind: JobKind) -> Response[Any]:
     view = JobView.model_validate(submission.record).model_dump(mode="json")
     if submission.created:
-        metrics.add_dimension(name="kind", value=kind.value)
-        metrics.add_metric(name="JobsSubmitted", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=f"{kind.value.capitalize()}JobsSubmitted", unit=MetricUnit.Count, value=1)
         return _json(202, view, {"Location": f"/{kind.value}/{view['jobId']}"})
     return _json(200, view, {"Idempotent-Replayed": "true"})
 

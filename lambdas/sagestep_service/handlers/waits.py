@@ -41,6 +41,7 @@ def register(event: WaitRegisterTask, context: LambdaContext) -> dict[str, Any]:
 @event_parser(model=EventBridgeModel)
 def resume(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:
     """Resume the jobs waiting on the resource this event is about."""
-    resumed = waits.resume(_store(), aws.Clients().stepfunctions, event.detail_type, dict(event.detail))
+    detail: dict[str, Any] = dict(event.detail) if isinstance(event.detail, dict) else {}
+    resumed = waits.resume(_store(), aws.Clients().stepfunctions, event.detail_type, detail)
     logger.info("event handled", extra={"detailType": event.detail_type, "resumed": resumed})
     return {"resumed": resumed}

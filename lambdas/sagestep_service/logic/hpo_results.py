@@ -17,7 +17,8 @@ MAX_TRIALS = 50
 def _best_first(trials: list[Trial], direction: str) -> list[Trial]:
     scored = [t for t in trials if t.value is not None]
     unscored = [t for t in trials if t.value is None]
-    scored.sort(key=lambda t: t.value if direction.lower().startswith("min") else -t.value)  # type: ignore[operator]
+    sign = 1.0 if direction.lower().startswith("min") else -1.0
+    scored.sort(key=lambda t: sign * (t.value or 0.0))
     return (scored + unscored)[:MAX_TRIALS]
 
 

@@ -18,20 +18,22 @@ from sagestep_service.models.jobs import JobKind, JobStatus
 def resolve_endpoint(store: JobStore, sagemaker: Any, owner: str, stack_name: str, request: InferRequest) -> str:
     """The endpoint to call: the READY job's, or a named endpoint that one of the caller's jobs serves."""
     if request.jobId:
-        record = owned_job(store, request.jobId, owner, JobKind.MODEL, "jobId")
-        endpoint = record.get("resources", {}).get("endpointName")
-        if record["status"] != JobStatus.READY or not endpoint:
-            raise Conflict(f"jobId: job {request.jobId!r} has no endpoint in service (status {record['status']})")
+        job = owned_job(store, request.jobId, owner, JobKind.MODEL, "jobId")
+        endpoint = job.get("resources", {}).get("endpointName")
+        if job["status"] != JobStatus.READY or not endpoint:
+            raise Conflict(f"jobId: job {request.jobId!r} has no endpoint in service (status {job['status']})")
         return str(endpoint)
     assert request.endpointName is not None
-    described = describe_endpoint(sagemaker, request.endpointName)
     unknown = NotFound(f"endpointName: no endpoint {request.endpointName!r}")
+    if not request.endpointName.startswith(f"{JobKind.MODEL.value}-"):
+        raise unknown  # sagestep names every endpoint after its job; IAM forbids describing the others
+    described = describe_endpoint(sagemaker, request.endpointName)
     if described is None:
         raise unknown
     tags = tag_map(sagemaker, described["EndpointArn"])
     if tags.get("sagestep:stack") != stack_name or "sagestep:job-id" not in tags:
         raise unknown
-    record = store.get(tags["sagestep:job-id"])
+    record: dict[str, Any] | None = store.get(tags["sagestep:job-id"])
     while record and record.get("status") == JobStatus.SUPERSEDED and record.get("supersededBy"):
         record = store.get(record["supersededBy"])
     if record is None or record.get("owner") != owner:

@@ -14,5 +14,5 @@ def show(store: JobStore, owner: str, kind: JobKind, job_id: str) -> JobView:
 
 def page(store: JobStore, owner: str, kind: JobKind, limit: int, cursor: str | None) -> JobPage:
     """A page of the caller's jobs of one kind, newest first (a Query on the owner/kind index)."""
-    items, next_cursor = store.list(owner, kind.value, limit, cursor)
+    items, next_cursor = store.page(owner, kind.value, limit, cursor)
     return JobPage(items=[JobView.model_validate(i) for i in items], nextCursor=next_cursor)

@@ -109,11 +109,11 @@ class TrainRequest(DataSpec):
 class HpoRequest(DataSpec):
     """``POST /hpo``: search hyperparameters."""
 
-    dataUri: str = Field(  # type: ignore[assignment]
+    dataUri: str = Field(
         description="s3:// URI of a CSV file or a prefix of CSV files in the data bucket.",
         examples=["s3://my-data-bucket/housing/train.csv"],
     )
-    target: str = Field(min_length=1, max_length=256)  # type: ignore[assignment]
+    target: str = Field(min_length=1, max_length=256)
     strategy: Literal["in-container", "sagemaker"] = Field(
         default="in-container",
         description="`in-container`: the container runs Bayesian search (Optuna TPE) in one training job; "

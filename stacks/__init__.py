@@ -1,0 +1,1 @@
+"""The sagestep CDK app: one construct per capability (see docs/architecture.md)."""

@@ -1,0 +1,100 @@
+"""The job table: one record per submission (docs/architecture.md, "Job record")."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from stacks import constants
+from stacks.config import SagestepConfig
+from stacks.labels import label
+
+
+class JobStore(Construct):
+    """DynamoDB table keyed by `jobId`, with GSIs `byOwnerKind` (listing) and sparse `byWaitKey` (resumes).
+
+    On-demand capacity, point-in-time recovery, encrypted with the stack's customer-managed key.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: SagestepConfig, key: kms.IKey) -> None:
+        super().__init__(scope, construct_id)
+        self._key = key
+        self.table = dynamodb.Table(
+            self,
+            "Table",
+            partition_key=dynamodb.Attribute(
+                name=constants.JOBS_TABLE_PARTITION_KEY, type=dynamodb.AttributeType.STRING
+            ),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=config.removal_policy == RemovalPolicy.RETAIN,
+            removal_policy=config.removal_policy,
+        )
+        self.table.add_global_secondary_index(
+            index_name=constants.GSI_BY_OWNER_KIND,
+            partition_key=dynamodb.Attribute(
+                name=constants.GSI_BY_OWNER_KIND_PARTITION_KEY, type=dynamodb.AttributeType.STRING
+            ),
+            sort_key=dynamodb.Attribute(name=constants.GSI_BY_OWNER_KIND_SORT_KEY, type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+        label(self.table, "JobsTable")
+        # Sparse: only records with an event-driven wait in progress carry `waitKey`.
+        self.table.add_global_secondary_index(
+            index_name=constants.GSI_BY_WAIT_KEY,
+            partition_key=dynamodb.Attribute(
+                name=constants.GSI_BY_WAIT_KEY_PARTITION_KEY, type=dynamodb.AttributeType.STRING
+            ),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+
+    @property
+    def index_arns(self) -> list[str]:
+        """The ARNs of both indexes, named (not `index/*`)."""
+        return [
+            f"{self.table.table_arn}/index/{name}" for name in (constants.GSI_BY_OWNER_KIND, constants.GSI_BY_WAIT_KEY)
+        ]
+
+    def grant_read(self, role: iam.Role) -> None:
+        """Get, batch-get and query the table and its indexes."""
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"],
+                resources=[self.table.table_arn, *self.index_arns],
+            )
+        )
+        self._grant_key(role, write=False)
+
+    def grant_read_write(self, role: iam.Role) -> None:
+        """Read (table and indexes) and write items, including conditional writes; no Scan, no table admin."""
+        self.grant_read(role)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:ConditionCheckItem",
+                ],
+                resources=[self.table.table_arn],
+            )
+        )
+        self._grant_key(role, write=True)
+
+    def grant_update_item(self, role: iam.Role) -> None:
+        """`UpdateItem` only: what the state machine's DynamoDB integration needs to record status changes."""
+        role.add_to_policy(iam.PolicyStatement(actions=["dynamodb:UpdateItem"], resources=[self.table.table_arn]))
+        self._grant_key(role, write=True)
+
+    def _grant_key(self, role: iam.Role, *, write: bool) -> None:
+        actions = ["kms:Decrypt", "kms:DescribeKey"]
+        if write:
+            actions += ["kms:Encrypt", "kms:GenerateDataKey"]
+        role.add_to_policy(iam.PolicyStatement(actions=actions, resources=[self._key.key_arn]))

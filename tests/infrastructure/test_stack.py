@@ -1,0 +1,587 @@
+"""The synthesized template of the sagestep stack (one synthesis for the whole module).
+
+The app is synthesized the way CI and the local runtime do it: `python app.py` with `CDK_OUTDIR`, no CDK CLI
+and no Docker. cdk-nag runs during that synthesis and fails it on any unacknowledged finding.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stacks import constants
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STACK_NAME = constants.DEFAULT_STACK_NAME
+SAGEMAKER_PREFIX_ARN = re.compile(r":sagemaker:<AWS::Region>:<AWS::AccountId>:[a-z-]+/(model|hpo)-\*$")
+
+EXPECTED_ENVIRONMENT = {
+    constants.API_FUNCTION: {
+        "JOBS_TABLE_NAME",
+        "STACK_NAME",
+        "TRAINING_STATE_MACHINE_ARN",
+        "DATA_BUCKET",
+        "ARTIFACT_BUCKET",
+        "SAGEMAKER_ROLE_ARN",
+        "TRAINING_IMAGE_URI",
+        "TRAINING_INSTANCE_TYPE",
+        "ENDPOINT_INSTANCE_TYPE",
+        "ENDPOINT_DEADLINE_SECONDS",
+    },
+    constants.TRAINING_HPO_RESULTS_FUNCTION: {"JOBS_TABLE_NAME", "ARTIFACT_BUCKET"},
+    constants.TRAINING_FINISH_DEPLOYMENT_FUNCTION: {"JOBS_TABLE_NAME", "MAX_ENDPOINTS", "STACK_NAME"},
+    constants.TRAINING_FAILURE_FUNCTION: {"JOBS_TABLE_NAME", "STACK_NAME"},
+    constants.WAIT_REGISTER_FUNCTION: {"JOBS_TABLE_NAME"},
+    constants.WAIT_RESUME_FUNCTION: {"JOBS_TABLE_NAME"},
+}
+POWERTOOLS_LAYER = "{{resolve:ssm:/aws/service/powertools/python/arm64/python3.11/3.37.0}}"
+COMMON_ENVIRONMENT = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
+EXPECTED_SUBSTITUTIONS = {
+    "JobsTableName",
+    "TopicArn",
+    "TrainingHpoResultsFunctionArn",
+    "TrainingFinishDeploymentFunctionArn",
+    "TrainingFailureFunctionArn",
+    "WaitRegisterFunctionArn",
+}
+
+
+@dataclass(frozen=True)
+class Synth:
+    returncode: int
+    output: str
+    outdir: Path
+    template: dict[str, Any]
+    report: dict[str, Any] | None
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {
+            logical_id: resource
+            for logical_id, resource in self.template["Resources"].items()
+            if resource["Type"] == resource_type
+        }
+
+    def labelled(self, name: str) -> tuple[str, dict[str, Any]]:
+        found = [
+            (logical_id, resource)
+            for logical_id, resource in self.template["Resources"].items()
+            if resource.get("Metadata", {}).get(constants.METADATA_KEY) == name
+        ]
+        assert len(found) == 1, f"expected one resource labelled {name!r}, found {len(found)}"
+        return found[0]
+
+
+def _synthesize(outdir: Path, context: dict[str, Any] | None = None) -> Synth:
+    env = {**os.environ, "CDK_OUTDIR": str(outdir), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    if context is not None:
+        # How the CDK CLI passes `-c key=value`: it wins over the cdk.json context.
+        env["CDK_CONTEXT_JSON"] = json.dumps(context)
+    completed = subprocess.run(
+        [sys.executable, "app.py"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    template_file = outdir / f"{STACK_NAME}.template.json"
+    report_file = outdir / "validation-report.json"
+    return Synth(
+        returncode=completed.returncode,
+        output=completed.stdout + completed.stderr,
+        outdir=outdir,
+        template=json.loads(template_file.read_text()) if template_file.exists() else {"Resources": {}},
+        report=json.loads(report_file.read_text()) if report_file.exists() else None,
+    )
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The default configuration (cdk.json)."""
+    return _synthesize(tmp_path_factory.mktemp("cdk.out"))
+
+
+@pytest.fixture(scope="module")
+def synth_variant(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """Every optional switch flipped: the conditional cdk-nag acknowledgements must still add up."""
+    return _synthesize(
+        tmp_path_factory.mktemp("cdk.out.variant"),
+        {
+            "removalPolicy": "destroy",
+            "corsAllowOrigins": ["https://notebooks.example.com"],
+            "requireMfa": True,
+            "cognitoFeaturePlan": "plus",
+            "apiWebAclArn": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/sagestep/0123",
+            "apiCloudWatchRole": False,
+            "powertoolsLayerVersion": 38,
+            "trainingImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/sagestep-training:1",
+        },
+    )
+
+
+def _violations(synth: Synth) -> list[tuple[str, list[str]]]:
+    return [
+        (violation["ruleName"], [c["constructPath"] for c in violation.get("violatingConstructs", [])])
+        for plugin in (synth.report or {}).get("pluginReports", [])
+        for violation in plugin.get("violations", [])
+    ]
+
+
+def _flatten(node: Any) -> str:
+    """Render an intrinsic like cdk-nag does (`<LogicalId.Arn>`, `<AWS::Region>`)."""
+    if isinstance(node, str):
+        return node
+    if "Fn::Join" in node:
+        delimiter, parts = node["Fn::Join"]
+        return delimiter.join(_flatten(part) for part in parts)
+    if "Fn::GetAtt" in node:
+        return "<{}.{}>".format(*node["Fn::GetAtt"])
+    if "Ref" in node:
+        return f"<{node['Ref']}>"
+    if "Fn::Sub" in node:
+        return str(node["Fn::Sub"]).replace("${", "<").replace("}", ">")
+    return json.dumps(node)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _statements(synth: Synth) -> list[dict[str, Any]]:
+    statements = []
+    for resource in synth.resources("AWS::IAM::Policy").values():
+        statements += resource["Properties"]["PolicyDocument"]["Statement"]
+    for resource in synth.resources("AWS::IAM::Role").values():
+        for policy in resource["Properties"].get("Policies", []):
+            statements += policy["PolicyDocument"]["Statement"]
+    return statements
+
+
+def _denies_insecure_transport(policy_document: dict[str, Any]) -> bool:
+    return any(
+        statement["Effect"] == "Deny"
+        and statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+        for statement in policy_document["Statement"]
+    )
+
+
+# --- synthesis and cdk-nag -------------------------------------------------------------------------------
+
+
+def test_app_synthesizes_with_python_alone(synth: Synth) -> None:
+    # Given the app run as `python app.py` (no CDK CLI, no Docker)
+    # Then it succeeds and writes a cloud assembly with the stack's template
+    assert synth.returncode == 0, synth.output[-4000:]
+    assert (synth.outdir / "manifest.json").exists()
+    assert synth.template["Resources"]
+
+
+def test_cdk_nag_reports_no_unacknowledged_finding(synth: Synth) -> None:
+    # Given the AwsSolutions checks added as a validation plugin
+    # When the validation report is read
+    # Then nothing is left unacknowledged (a finding would also have failed synthesis)
+    assert _violations(synth) == []
+    assert "AwsSolutions" not in synth.output
+
+
+def test_variant_configuration_is_nag_clean(synth_variant: Synth) -> None:
+    # Given destroy-on-removal, CORS, required MFA, the Plus plan, a WAF ACL, an existing image
+    # Then synthesis succeeds without unacknowledged findings
+    assert synth_variant.returncode == 0, synth_variant.output[-4000:]
+    assert _violations(synth_variant) == []
+    # And the switches took effect
+    _, user_pool = synth_variant.labelled("UserPool")
+    assert user_pool["Properties"]["MfaConfiguration"] == "ON"
+    assert user_pool["Properties"]["UserPoolTier"] == "PLUS"
+    for name in ("JobsTable", "DataBucket", "ArtifactBucket", "Key"):
+        assert synth_variant.labelled(name)[1]["DeletionPolicy"] == "Delete", name
+    assert len(synth_variant.resources("AWS::WAFv2::WebACLAssociation")) == 1
+    _, function = synth_variant.labelled(constants.API_FUNCTION)
+    (layer,) = function["Properties"]["Layers"]
+    assert _flatten(layer).endswith(
+        ":lambda:<AWS::Region>:017000801446:layer:AWSLambdaPowertoolsPythonV3-python311-arm64:38"
+    )
+    assert not synth_variant.resources("AWS::ApiGateway::Account")
+    methods = [m["Properties"] for m in synth_variant.resources("AWS::ApiGateway::Method").values()]
+    # CORS preflights are the only methods without the Cognito authorizer
+    assert {m["HttpMethod"] for m in methods if m["AuthorizationType"] != "COGNITO_USER_POOLS"} == {"OPTIONS"}
+    assert len([m for m in methods if m["AuthorizationType"] == "COGNITO_USER_POOLS"]) == len(constants.API_ROUTES)
+
+
+# --- resources ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "count"),
+    [
+        ("AWS::Lambda::Function", 6),
+        ("AWS::DynamoDB::Table", 1),
+        ("AWS::SNS::Topic", 1),
+        ("AWS::S3::Bucket", 3),
+        ("AWS::StepFunctions::StateMachine", 1),
+        ("AWS::Cognito::UserPool", 1),
+        ("AWS::Cognito::UserPoolClient", 1),
+        ("AWS::Events::Rule", 1),
+        ("AWS::SQS::Queue", 1),
+        ("AWS::KMS::Key", 1),
+        ("AWS::ApiGateway::Method", len(constants.API_ROUTES)),
+    ],
+)
+def test_resource_counts(synth: Synth, resource_type: str, count: int) -> None:
+    assert len(synth.resources(resource_type)) == count
+
+
+def test_key_rotates(synth: Synth) -> None:
+    (key,) = synth.resources("AWS::KMS::Key").values()
+    assert key["Properties"]["EnableKeyRotation"] is True
+
+
+def test_job_table_keys_indexes_recovery_and_encryption(synth: Synth) -> None:
+    # Given the job table
+    _, table = synth.labelled("JobsTable")
+    properties = table["Properties"]
+    # Then it matches the job record contract
+    assert properties["KeySchema"] == [{"AttributeName": "jobId", "KeyType": "HASH"}]
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert properties["SSESpecification"]["SSEEnabled"] is True
+    assert properties["SSESpecification"]["SSEType"] == "KMS"
+    assert "KMSMasterKeyId" in properties["SSESpecification"]
+    indexes = {index["IndexName"]: index for index in properties["GlobalSecondaryIndexes"]}
+    assert indexes["byOwnerKind"]["KeySchema"] == [
+        {"AttributeName": "ownerKind", "KeyType": "HASH"},
+        {"AttributeName": "createdAt", "KeyType": "RANGE"},
+    ]
+    assert indexes["byWaitKey"]["KeySchema"] == [{"AttributeName": "waitKey", "KeyType": "HASH"}]
+    assert all(index["Projection"] == {"ProjectionType": "ALL"} for index in indexes.values())
+
+
+def test_topic_is_encrypted_and_tls_only(synth: Synth) -> None:
+    topic_id, topic = synth.labelled("Topic")
+    assert "KmsMasterKeyId" in topic["Properties"]
+    (policy,) = synth.resources("AWS::SNS::TopicPolicy").values()
+    assert policy["Properties"]["Topics"] == [{"Ref": topic_id}]
+    assert _denies_insecure_transport(policy["Properties"]["PolicyDocument"])
+
+
+def test_buckets_are_encrypted_private_tls_only_and_logged(synth: Synth) -> None:
+    # Given the three buckets and their policies
+    policies = {
+        _flatten(policy["Properties"]["Bucket"]): policy["Properties"]["PolicyDocument"]
+        for policy in synth.resources("AWS::S3::BucketPolicy").values()
+    }
+    log_bucket_id, _ = synth.labelled("AccessLogBucket")
+    for logical_id, bucket in synth.resources("AWS::S3::Bucket").items():
+        properties = bucket["Properties"]
+        # Then every bucket is encrypted, blocks public access and denies plain HTTP
+        assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert properties["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
+        assert _denies_insecure_transport(policies[f"<{logical_id}>"])
+    for name in ("DataBucket", "ArtifactBucket"):
+        # And data and artifacts are KMS-encrypted, versioned and logged to the access-log bucket
+        _, bucket = synth.labelled(name)
+        properties = bucket["Properties"]
+        rule = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+        assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+        assert properties["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": log_bucket_id}
+
+
+def test_stateful_resources_are_retained_by_default(synth: Synth) -> None:
+    for name in ("JobsTable", "DataBucket", "ArtifactBucket", "Key", "UserPool"):
+        _, resource = synth.labelled(name)
+        assert resource["DeletionPolicy"] == "Retain", name
+
+
+# --- functions ---------------------------------------------------------------------------------------------
+
+
+def test_functions_match_the_architecture_contract(synth: Synth) -> None:
+    # Given every Lambda function, found by its `sagestep:name` label
+    for name, handler in constants.HANDLERS.items():
+        _, function = synth.labelled(name)
+        properties = function["Properties"]
+        # Then handler, runtime, architecture, tracing and layer are the shared ones
+        assert properties["Handler"] == handler
+        assert properties["Runtime"] == "python3.11"
+        assert properties["Architectures"] == ["arm64"]
+        assert properties["TracingConfig"] == {"Mode": "Active"}
+        assert "LogGroup" in properties["LoggingConfig"]
+        # And the Powertools layer ARN comes from Powertools' public SSM parameter of the pinned version
+        assert properties["Layers"] == [POWERTOOLS_LAYER]
+        # And the environment holds exactly what its settings model declares
+        variables = properties["Environment"]["Variables"]
+        assert set(variables) == EXPECTED_ENVIRONMENT[name] | COMMON_ENVIRONMENT, name
+        assert variables["POWERTOOLS_SERVICE_NAME"] == "sagestep"
+        assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "sagestep"
+
+
+def test_environment_values_are_simple_intrinsics(synth: Synth) -> None:
+    # The local runtime resolves these: literals, Ref, Fn::GetAtt, or Fn::Sub over pseudo parameters.
+    for name in constants.HANDLERS:
+        _, function = synth.labelled(name)
+        for key, value in function["Properties"]["Environment"]["Variables"].items():
+            assert isinstance(value, str) or set(value) <= {"Ref", "Fn::GetAtt", "Fn::Sub"}, (name, key, value)
+
+
+def test_api_function_environment_values(synth: Synth) -> None:
+    _, function = synth.labelled(constants.API_FUNCTION)
+    variables = function["Properties"]["Environment"]["Variables"]
+    state_machine_id, _ = synth.labelled("TrainingStateMachine")
+    table_id, _ = synth.labelled("JobsTable")
+    role_id, _ = synth.labelled("SageMakerExecutionRole")
+    assert variables["TRAINING_STATE_MACHINE_ARN"] == {"Ref": state_machine_id}
+    assert variables["JOBS_TABLE_NAME"] == {"Ref": table_id}
+    assert variables["SAGEMAKER_ROLE_ARN"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    assert variables["STACK_NAME"] == STACK_NAME
+    assert variables["TRAINING_INSTANCE_TYPE"] == "ml.m5.large"
+    assert variables["ENDPOINT_DEADLINE_SECONDS"] == "3600"
+
+
+# --- state machine -----------------------------------------------------------------------------------------
+
+
+def test_state_machine_logs_all_and_traces(synth: Synth) -> None:
+    _, state_machine = synth.labelled("TrainingStateMachine")
+    properties = state_machine["Properties"]
+    assert properties["LoggingConfiguration"]["Level"] == "ALL"
+    assert properties["LoggingConfiguration"]["IncludeExecutionData"] is True
+    assert properties["TracingConfiguration"] == {"Enabled": True}
+    assert properties["StateMachineName"] == f"{STACK_NAME}-training"
+    (log_group,) = [
+        group
+        for logical_id, group in synth.resources("AWS::Logs::LogGroup").items()
+        if {"Fn::GetAtt": [logical_id, "Arn"]}
+        == properties["LoggingConfiguration"]["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]
+    ]
+    assert "KmsKeyId" in log_group["Properties"]
+
+
+def test_every_asl_placeholder_has_a_substitution_and_vice_versa(synth: Synth) -> None:
+    # Given the inlined definition and its substitutions
+    _, state_machine = synth.labelled("TrainingStateMachine")
+    definition = state_machine["Properties"]["DefinitionString"]
+    substitutions = state_machine["Properties"]["DefinitionSubstitutions"]
+    placeholders = set(re.findall(r"\$\{([^}]+)\}", definition))
+    # Then both sides name exactly the substitutions of docs/architecture.md
+    assert placeholders == set(substitutions) == EXPECTED_SUBSTITUTIONS
+    # And once substituted, no placeholder is left and the definition is JSON
+    for key in substitutions:
+        definition = definition.replace("${" + key + "}", "x")
+    assert "${" not in definition
+    assert json.loads(definition)["States"]
+    # And every value is a plain Ref or GetAtt
+    assert all(set(value) <= {"Ref", "Fn::GetAtt"} for value in substitutions.values())
+
+
+# --- IAM -----------------------------------------------------------------------------------------------------
+
+
+def test_no_wildcard_actions(synth: Synth) -> None:
+    for statement in _statements(synth):
+        for action in _as_list(statement["Action"]):
+            assert "*" not in action, statement
+
+
+def test_sagemaker_resources_are_scoped_by_job_prefix(synth: Synth) -> None:
+    # Given every statement with a SageMaker action
+    for statement in _statements(synth):
+        actions = _as_list(statement["Action"])
+        if not any(action.startswith("sagemaker:") for action in actions):
+            continue
+        for resource in map(_flatten, _as_list(statement["Resource"])):
+            if resource == "*":
+                # Then only ListEndpoints (no resource-level permissions) may use "*"
+                sagemaker_actions = {a for a in actions if a.startswith("sagemaker:")}
+                assert sagemaker_actions == {"sagemaker:ListEndpoints"}, statement
+            else:
+                # Then every ARN is limited to sagestep's job-id prefixes
+                assert SAGEMAKER_PREFIX_ARN.search(resource), resource
+
+
+def test_only_documented_actions_use_resource_star(synth: Synth) -> None:
+    allowed = {
+        # no resource-level permissions:
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "logs:CreateLogDelivery",
+        "logs:GetLogDelivery",
+        "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies",
+        "logs:DescribeLogGroups",
+        "sagemaker:ListEndpoints",
+        "ecr:GetAuthorizationToken",
+        "cloudwatch:PutMetricData",
+    }
+    for statement in _statements(synth):
+        if "*" in _as_list(statement["Resource"]):
+            assert set(_as_list(statement["Action"])) <= allowed, statement
+
+
+def test_pass_role_is_limited_to_sagemaker(synth: Synth) -> None:
+    role_id, _ = synth.labelled("SageMakerExecutionRole")
+    pass_role = [s for s in _statements(synth) if "iam:PassRole" in _as_list(s["Action"])]
+    assert pass_role
+    for statement in pass_role:
+        assert statement["Resource"] == {"Fn::GetAtt": [role_id, "Arn"]}
+        assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+
+
+def test_state_machine_role_covers_sync_integrations(synth: Synth) -> None:
+    _, state_machine = synth.labelled("TrainingStateMachine")
+    role_id = state_machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    statements = [
+        statement
+        for policy in synth.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    actions = {action for statement in statements for action in _as_list(statement["Action"])}
+    assert {
+        "sagemaker:CreateTrainingJob",
+        "sagemaker:DescribeTrainingJob",
+        "sagemaker:StopTrainingJob",
+        "sagemaker:CreateHyperParameterTuningJob",
+        "sagemaker:DescribeHyperParameterTuningJob",
+        "sagemaker:StopHyperParameterTuningJob",
+        "sagemaker:CreateModel",
+        "sagemaker:CreateEndpointConfig",
+        "sagemaker:CreateEndpoint",
+        "sagemaker:UpdateEndpoint",
+        "sagemaker:AddTags",
+        "events:PutTargets",
+        "events:PutRule",
+        "events:DescribeRule",
+        "iam:PassRole",
+        "lambda:InvokeFunction",
+        "dynamodb:UpdateItem",
+        "sns:Publish",
+    } <= actions
+    rules = {
+        _flatten(resource)
+        for statement in statements
+        if "events:PutRule" in _as_list(statement["Action"])
+        for resource in _as_list(statement["Resource"])
+    }
+    assert {rule.rsplit("/", 1)[1] for rule in rules} == {
+        "StepFunctionsGetEventsForSageMakerTrainingJobsRule",
+        "StepFunctionsGetEventsForSageMakerTuningJobsRule",
+    }
+
+
+# --- API -------------------------------------------------------------------------------------------------
+
+
+def _route_paths(synth: Synth) -> dict[str, str]:
+    """Logical id of each API resource (and of the root) -> its path."""
+    rest_api_id, _ = synth.labelled("RestApi")
+    resources = synth.resources("AWS::ApiGateway::Resource")
+    root = {"Fn::GetAtt": [rest_api_id, "RootResourceId"]}
+    paths: dict[str, str] = {}
+
+    def path_of(parent: Any) -> str:
+        if parent == root:
+            return ""
+        logical_id = parent["Ref"]
+        if logical_id not in paths:
+            properties = resources[logical_id]["Properties"]
+            paths[logical_id] = f"{path_of(properties['ParentId'])}/{properties['PathPart']}"
+        return paths[logical_id]
+
+    for logical_id in resources:
+        path_of({"Ref": logical_id})
+    paths["root"] = "/"
+    return paths
+
+
+def test_api_routes_all_use_the_cognito_authorizer_and_the_validator(synth: Synth) -> None:
+    # Given every API method
+    paths = _route_paths(synth)
+    (authorizer_id,) = synth.resources("AWS::ApiGateway::Authorizer")
+    (validator_id,) = synth.resources("AWS::ApiGateway::RequestValidator")
+    api_function_id, _ = synth.labelled(constants.API_FUNCTION)
+    routes = set()
+    for method in synth.resources("AWS::ApiGateway::Method").values():
+        properties = method["Properties"]
+        resource = properties["ResourceId"]
+        path = paths[resource["Ref"]] if "Ref" in resource else "/"
+        routes.add((properties["HttpMethod"], path))
+        # Then each is authorized by Cognito, validated and proxied to the Api function
+        assert properties["AuthorizationType"] == "COGNITO_USER_POOLS"
+        assert properties["AuthorizerId"] == {"Ref": authorizer_id}
+        assert properties["RequestValidatorId"] == {"Ref": validator_id}
+        assert properties["Integration"]["Type"] == "AWS_PROXY"
+        assert api_function_id in json.dumps(properties["Integration"]["Uri"])
+    # And the routes are exactly the documented ones
+    assert routes == set(constants.API_ROUTES)
+
+
+def test_api_stage_logs_traces_and_throttles(synth: Synth) -> None:
+    (stage,) = synth.resources("AWS::ApiGateway::Stage").values()
+    properties = stage["Properties"]
+    assert properties["TracingEnabled"] is True
+    assert "DestinationArn" in properties["AccessLogSetting"]
+    (settings,) = properties["MethodSettings"]
+    assert settings["ResourcePath"] == "/*"
+    assert settings["HttpMethod"] == "*"
+    assert settings["LoggingLevel"] in {"ERROR", "INFO"}
+    assert settings["ThrottlingRateLimit"] > 0
+    assert settings["ThrottlingBurstLimit"] > 0
+
+
+def test_user_pool_and_client(synth: Synth) -> None:
+    _, user_pool = synth.labelled("UserPool")
+    policy = user_pool["Properties"]["Policies"]["PasswordPolicy"]
+    assert policy["MinimumLength"] >= 12
+    assert all(policy[key] for key in ("RequireLowercase", "RequireUppercase", "RequireNumbers", "RequireSymbols"))
+    assert user_pool["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    _, client = synth.labelled("UserPoolClient")
+    assert set(client["Properties"]["ExplicitAuthFlows"]) >= {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH"}
+    assert client["Properties"]["GenerateSecret"] is False
+
+
+# --- event-driven waits ------------------------------------------------------------------------------------
+
+
+def test_endpoint_events_resume_waits_with_retries_and_a_dead_letter_queue(synth: Synth) -> None:
+    _, rule = synth.labelled("WaitResumeRule:SageMakerEndpointStateChange")
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.sagemaker"]
+    assert pattern["detail-type"] == ["SageMaker Endpoint State Change"]
+    assert pattern["detail"] == {"EndpointName": [{"prefix": "model-"}]}
+    (target,) = rule["Properties"]["Targets"]
+    resume_id, _ = synth.labelled(constants.WAIT_RESUME_FUNCTION)
+    queue_id, queue = synth.labelled("WaitResumeDeadLetterQueue")
+    assert target["Arn"] == {"Fn::GetAtt": [resume_id, "Arn"]}
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    assert queue["Properties"].get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue["Properties"]
+
+
+# --- outputs -----------------------------------------------------------------------------------------------
+
+
+def test_outputs(synth: Synth) -> None:
+    assert set(synth.template["Outputs"]) == {
+        "ApiUrl",
+        "UserPoolId",
+        "UserPoolClientId",
+        "TopicArn",
+        "DataBucketName",
+        "ArtifactBucketName",
+        "JobsTableName",
+        "TrainingStateMachineArn",
+    }

@@ -1,0 +1,425 @@
+"""The ``sagestep`` CLI with a fake client (injected through ``obj``): output, ``--json``, option parsing,
+one-line errors and exit statuses. No runtime, no network.
+
+Given / When / Then.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sagestep_service.models.api import HpoRequest, InferRequest, InferResponse, SweepRange, TrainRequest
+from sagestep_service.models.jobs import JobKind, JobPage, JobView
+from typer.testing import CliRunner
+
+from sagestep.cli import Target, app, parse_hyperparameters, parse_range
+from sagestep.client import (
+    ApiError,
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    SagestepError,
+    Submission,
+    UnauthorizedError,
+    UnreachableError,
+)
+
+MODEL_ID = "model-20261122-135501-3fa9c2d1"
+HPO_ID = "hpo-20261122-135501-3fa9c2d1"
+DATA = "s3://data-bucket/crop.csv"
+
+
+def view(job_id: str = MODEL_ID, status: str = "SUBMITTED", **extra: Any) -> JobView:
+    return JobView.model_validate(
+        {
+            "jobId": job_id,
+            "kind": job_id.split("-", 1)[0],
+            "status": status,
+            "createdAt": "2026-11-22T13:55:01.123Z",
+            "updatedAt": "2026-11-22T13:56:01.123Z",
+            "history": [{"status": "SUBMITTED", "at": "2026-11-22T13:55:01.123Z"}]
+            + ([{"status": status, "at": "2026-11-22T13:56:01.123Z"}] if status != "SUBMITTED" else []),
+            **extra,
+        }
+    )
+
+
+class FakeClient:
+    """Records calls; answers with canned values, or raises ``error`` from every call."""
+
+    api_url = "http://127.0.0.1:8000"
+
+    def __init__(self, error: SagestepError | None = None) -> None:
+        self.error = error
+        self.calls: list[tuple[str, Any]] = []
+        self.final_status = "READY"
+        self.pages = [JobPage(items=[view(), view("model-20261122-135400-aaaaaaaa", "READY")], nextCursor="c1")]
+
+    def _record(self, name: str, argument: Any) -> None:
+        self.calls.append((name, argument))
+        if self.error is not None:
+            raise self.error
+
+    def submit(self, request: TrainRequest | HpoRequest, *, idempotency_key: str | None = None) -> Submission:
+        self._record("submit", (request, idempotency_key))
+        job_id = MODEL_ID if isinstance(request, TrainRequest) else HPO_ID
+        return Submission(view(job_id), replayed=idempotency_key == "again", idempotency_key=idempotency_key or "k")
+
+    def list_models(self, limit: int = 20, cursor: str | None = None) -> JobPage:
+        self._record("list_models", (limit, cursor))
+        return self.pages[0]
+
+    def list_hpo(self, limit: int = 20, cursor: str | None = None) -> JobPage:
+        self._record("list_hpo", (limit, cursor))
+        return JobPage(items=[])
+
+    def iter_models(self, page_size: int = 50) -> Iterator[JobView]:
+        self._record("iter_models", page_size)
+        yield from [view(), view("model-20261122-135400-aaaaaaaa"), view("model-20261122-135300-bbbbbbbb")]
+
+    def get_job(self, job_id: str, kind: JobKind | None = None) -> JobView:
+        self._record("get_job", (job_id, kind))
+        return view(job_id, "READY", metrics={"validation_abs_err_p95": 0.25}, resources={"endpointName": job_id})
+
+    def delete_model(self, job_id: str) -> JobView:
+        self._record("delete_model", job_id)
+        return view(job_id, "DELETED")
+
+    def wait(self, job_id: str, kind: Any = None, *, on_update: Callable[[JobView], None], **options: Any) -> JobView:
+        self._record("wait", job_id)
+        for status in ("TRAINING_MODEL", self.final_status):
+            extra = {"error": "AlgorithmError: the loss diverged"} if status == "ERROR" else {}
+            on_update(view(job_id, status, **extra))
+        return view(job_id, self.final_status, **extra)
+
+    def infer(self, request: InferRequest) -> InferResponse:
+        self._record("infer", request)
+        rows = request.rows()
+        if request.range is not None:
+            points = request.range.points()
+            return InferResponse(x_axis=points, predictions=[2.0 * x for x in points])
+        return InferResponse(predictions=[sum(row) for row in rows])
+
+
+def run(args: list[str], client: FakeClient | None = None, **kwargs: Any) -> Any:
+    """Invoke the CLI with ``client`` injected (None: the real target selection)."""
+    factory = (lambda target: client) if client is not None else None
+    return CliRunner().invoke(app, args, obj=factory, **kwargs)
+
+
+def one_error_line(result: Any) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+class TestOptionParsing:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("0:1:0.25", SweepRange(start=0, end=1, step=0.25)),
+            ("-1:1:0.5", SweepRange(start=-1, end=1, step=0.5)),
+            ("1e-3:2e-3:1e-3", SweepRange(start=0.001, end=0.002, step=0.001)),
+        ],
+    )
+    def test_ranges(self, text: str, expected: SweepRange) -> None:
+        assert parse_range(text) == expected
+
+    @pytest.mark.parametrize(
+        ("text", "problem"),
+        [
+            ("0:1", "expected START:END:STEP"),
+            ("0:1:x", "expected START:END:STEP"),
+            ("a:b:c:d", "expected START:END:STEP"),
+            ("1:0:1", "end must not be smaller than start"),
+            ("0:1:0", "step: Input should be greater than 0"),
+            ("0:nan:1", "finite"),
+        ],
+    )
+    def test_bad_ranges_name_the_option(self, text: str, problem: str) -> None:
+        client = FakeClient()
+        result = run(["infer", "--job", MODEL_ID, "--input", "1,2", "--range", text], client)
+        assert result.exit_code == 2
+        line = one_error_line(result)
+        assert line.startswith("error: --range: ") and problem in line
+        assert client.calls == []
+
+    def test_hyperparameters_stay_strings(self) -> None:
+        assert parse_hyperparameters(["epochs=20", " optimizer = adam", "expr=a=b", "empty="]) == {
+            "epochs": "20",
+            "optimizer": "adam",
+            "expr": "a=b",
+            "empty": "",
+        }
+
+    @pytest.mark.parametrize("bad", ["epochs", "=3"])
+    def test_bad_hyperparameters_name_the_option(self, bad: str) -> None:
+        result = run(["model", "train", "--data", DATA, "--target", "y", "--hp", bad], FakeClient())
+        assert result.exit_code == 2
+        assert one_error_line(result) == f"error: --hp: expected KEY=VALUE, got {bad!r}"
+
+
+class TestModel:
+    def test_train_sends_the_validated_request(self) -> None:
+        # Given a client / When training from an HPO job with extra hyperparameters and a key
+        client = FakeClient()
+        args = ["model", "train", "--from-hpo", HPO_ID, "--hp", "epochs=30", "--hp", "dropout=0.2"]
+        result = run([*args, "--idempotency-key", "build-7"], client)
+        # Then one submission carries exactly what was asked, and the job id is printed
+        assert result.exit_code == 0, result.output
+        request, key = client.calls[0][1]
+        assert request == TrainRequest(hpoJobId=HPO_ID, hyperparameters={"epochs": "30", "dropout": "0.2"})
+        assert key == "build-7"
+        assert MODEL_ID in result.stdout and f"sagestep model wait {MODEL_ID}" in result.stdout
+
+    def test_train_reports_a_replay(self) -> None:
+        result = run(["model", "train", "--data", DATA, "--target", "y", "--idempotency-key", "again"], FakeClient())
+        assert "Already submitted" in result.stdout
+
+    def test_invalid_train_input_is_one_line_and_exit_2_without_a_request(self) -> None:
+        client = FakeClient()
+        result = run(["model", "train", "--data", "not-s3", "--target", "y"], client)
+        assert result.exit_code == 2
+        assert one_error_line(result) == "error: dataUri: must look like s3://bucket/key"
+        assert client.calls == []
+
+    def test_train_wait_shows_progress_and_ends_0_when_ready(self) -> None:
+        result = run(["model", "train", "--data", DATA, "--target", "y", "--wait", "--json"], FakeClient())
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["status"] == "READY"
+        assert "TRAINING_MODEL" in result.stderr  # progress goes to stderr with --json
+
+    def test_train_wait_ends_1_when_the_job_fails(self) -> None:
+        client = FakeClient()
+        client.final_status = "ERROR"
+        result = run(["model", "train", "--data", DATA, "--target", "y", "--wait"], client)
+        assert result.exit_code == 1
+        assert "AlgorithmError: the loss diverged" in result.stdout
+        assert one_error_line(result) == f"error: job {MODEL_ID} ended in ERROR: AlgorithmError: the loss diverged"
+
+    def test_list_prints_a_table_and_the_cursor(self) -> None:
+        result = run(["model", "list", "--limit", "2"], FakeClient())
+        assert result.exit_code == 0, result.output
+        assert MODEL_ID in result.stdout and "READY" in result.stdout and "--cursor c1" in result.stdout
+
+    def test_list_json_is_the_page(self) -> None:
+        client = FakeClient()
+        result = run(["model", "list", "--json", "--cursor", "c0"], client)
+        page = JobPage.model_validate_json(result.stdout)
+        assert page.nextCursor == "c1" and len(page.items) == 2
+        assert client.calls == [("list_models", (20, "c0"))]
+
+    def test_list_all_follows_every_page(self) -> None:
+        client = FakeClient()
+        result = run(["model", "list", "--all", "--json"], client)
+        assert len(json.loads(result.stdout)["items"]) == 3
+        assert client.calls == [("iter_models", 100)]
+
+    def test_show_json(self) -> None:
+        result = run(["model", "show", MODEL_ID, "--json"], FakeClient())
+        shown = json.loads(result.stdout)
+        assert shown["jobId"] == MODEL_ID and shown["metrics"] == {"validation_abs_err_p95": 0.25}
+
+    def test_show_for_people(self) -> None:
+        result = run(["model", "show", MODEL_ID], FakeClient())
+        assert "validation_abs_err_p95" in result.stdout and "endpointName" in result.stdout
+
+    def test_delete(self) -> None:
+        client = FakeClient()
+        result = run(["model", "delete", MODEL_ID], client)
+        assert result.exit_code == 0 and "DELETED" in result.stdout
+        assert client.calls == [("delete_model", MODEL_ID)]
+
+
+class TestHpo:
+    def test_run_maps_options_to_the_request(self) -> None:
+        client = FakeClient()
+        args = ["hpo", "run", "--data", DATA, "--target", "y", "--strategy", "sagemaker", "--trials", "6"]
+        result = run([*args, "--parallel-trials", "2", "--json"], client)
+        assert result.exit_code == 0, result.output
+        request, _ = client.calls[0][1]
+        assert request == HpoRequest(dataUri=DATA, target="y", strategy="sagemaker", maxTrials=6, maxParallelTrials=2)
+        assert json.loads(result.stdout)["jobId"] == HPO_ID
+
+    def test_an_unknown_strategy_is_refused_in_the_apis_words(self) -> None:
+        result = run(["hpo", "run", "--data", DATA, "--target", "y", "--strategy", "grid"], FakeClient())
+        assert result.exit_code == 2
+        assert one_error_line(result).startswith("error: strategy: Input should be 'in-container' or 'sagemaker'")
+
+    def test_an_empty_list(self) -> None:
+        result = run(["hpo", "list"], FakeClient())
+        assert result.exit_code == 0 and "no hpo jobs yet" in result.stdout
+
+
+class TestInfer:
+    def test_a_sweep_prints_x_against_prediction(self) -> None:
+        client = FakeClient()
+        result = run(["infer", "--job", MODEL_ID, "--input", "1,2,3", "--range", "0:1:0.5"], client)
+        assert result.exit_code == 0, result.output
+        request = client.calls[0][1]
+        assert request == InferRequest(jobId=MODEL_ID, input=[1, 2, 3], range=SweepRange(start=0, end=1, step=0.5))
+        rows = [re.findall(r"[-0-9.]+", line) for line in result.stdout.splitlines()]
+        assert [row for row in rows if row] == [["0", "0"], ["0.5", "1"], ["1", "2"]]
+
+    def test_json_output(self) -> None:
+        result = run(["infer", "--endpoint", "ep", "--input", "1,2", "--input", "3,4", "--json"], FakeClient())
+        assert json.loads(result.stdout) == {"predictions": [3.0, 7.0]}
+
+    def test_bad_input_values_name_the_option(self) -> None:
+        result = run(["infer", "--job", MODEL_ID, "--input", "1,,2"], FakeClient())
+        assert result.exit_code == 2
+        assert one_error_line(result).startswith("error: --input: ")
+
+    def test_job_and_endpoint_together_are_refused_in_the_apis_words(self) -> None:
+        result = run(["infer", "--job", MODEL_ID, "--endpoint", "ep", "--input", "1"], FakeClient())
+        assert result.exit_code == 2
+        assert one_error_line(result) == "error: body: give exactly one of jobId and endpointName"
+
+
+class TestErrorsAndExitStatuses:
+    @pytest.mark.parametrize(
+        ("error", "code"),
+        [
+            (BadRequestError(400, "target: column 'y' is not in the header of 'x.csv'", "target"), 2),
+            (UnauthorizedError(401, "Unauthorized"), 3),
+            (NotFoundError(404, f"no model job {MODEL_ID!r}"), 4),
+            (ConflictError(409, "hpoJobId: HPO job has not completed"), 4),
+            (UnreachableError("cannot reach the API at http://127.0.0.1:8000: [Errno 111] Connection refused"), 5),
+            (ApiError(502, "an AWS service refused the request (ValidationException)"), 1),
+        ],
+    )
+    def test_api_errors_are_one_line_with_their_exit_status(self, error: SagestepError, code: int) -> None:
+        result = run(["model", "show", MODEL_ID], FakeClient(error))
+        assert result.exit_code == code
+        assert one_error_line(result).startswith(f"error: {error.message}")
+
+    def test_an_unreachable_local_runtime_hints_at_local_up(self) -> None:
+        result = run(["model", "list"], FakeClient(UnreachableError("cannot reach the API")))
+        assert one_error_line(result).endswith("(is `sagestep local up` running?)")
+
+    def test_a_usage_error_is_one_line_too(self) -> None:
+        result = run(["model", "train", "--no-such-option"], FakeClient())
+        assert result.exit_code == 2
+        assert "No such option: --no-such-option" in one_error_line(result)
+
+
+class TestTargetSelection:
+    @pytest.fixture(autouse=True)
+    def _config(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+        monkeypatch.setenv("SAGESTEP_CONFIG_DIR", str(tmp_path))
+        for name in ("SAGESTEP_STACK", "AWS_REGION", "AWS_DEFAULT_REGION", "SAGESTEP_USERNAME", "SAGESTEP_PASSWORD"):
+            monkeypatch.delenv(name, raising=False)
+        return tmp_path
+
+    def test_without_a_local_runtime_or_stack_it_says_what_to_do(self) -> None:
+        result = run(["model", "list"])
+        assert result.exit_code == 2
+        assert "sagestep local up" in one_error_line(result) and "--stack" in result.stderr
+
+    def test_a_stack_needs_a_region(self) -> None:
+        result = run(["model", "list", "--stack", "sagestep", "--username", "ada"])
+        assert result.exit_code == 2
+        assert one_error_line(result).startswith("error: --region: required with --stack")
+
+    def test_the_options_reach_the_factory(self) -> None:
+        seen: list[Target] = []
+
+        def factory(target: Target) -> FakeClient:
+            seen.append(target)
+            return FakeClient()
+
+        args = ["model", "list", "--stack", "prod", "--region", "eu-west-1", "--username", "ada"]
+        CliRunner().invoke(app, args, obj=factory)
+        assert seen == [Target(local=False, stack="prod", region="eu-west-1", username="ada")]
+
+    def test_the_password_comes_from_the_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        captured: dict[str, Any] = {}
+
+        def for_stack(stack: str, **kwargs: Any) -> FakeClient:
+            captured.update(stack=stack, **kwargs)
+            return FakeClient()
+
+        monkeypatch.setattr("sagestep.cli.SagestepClient.for_stack", for_stack)
+        monkeypatch.setenv("SAGESTEP_PASSWORD", "pw-from-env")
+        result = run(["model", "list", "--stack", "prod", "--region", "eu-west-1", "--username", "ada"])
+        assert result.exit_code == 0, result.output
+        assert captured == {"stack": "prod", "region": "eu-west-1", "username": "ada", "password": "pw-from-env"}
+
+
+class TestDemo:
+    def test_the_demo_steps_run_against_any_api_and_return_their_timings(self, tmp_path: Path) -> None:
+        from sagestep import demo
+        from tests.unit.test_client import FakeApi, job, ok
+
+        # Given an API whose HPO and training jobs complete, and which answers a sweep
+        best = {"hidden_layers": "2", "hidden_units": "32"}
+        hpo_result = {
+            "strategy": "in-container",
+            "objective": {"name": "validation_abs_err_p95", "value": 0.4, "direction": "Minimize"},
+            "bestHyperparameters": best,
+        }
+
+        def infer(request: Any) -> Any:
+            swept = SweepRange.model_validate(json.loads(request.content)["range"])
+            return ok({"x_axis": swept.points(), "predictions": [x / 100 for x in swept.points()]})
+
+        api = (
+            FakeApi()
+            .on("POST", "/prod/hpo", ok(job(HPO_ID), 202))
+            .on(
+                "GET",
+                f"/prod/hpo/{HPO_ID}",
+                ok(job(HPO_ID, "HPO_RUNNING")),
+                ok(job(HPO_ID, "HPO_COMPLETED", hpo=hpo_result)),
+            )
+            .on("POST", "/prod/model", ok(job(MODEL_ID), 202))
+            .on("GET", f"/prod/model/{MODEL_ID}", ok(job(MODEL_ID, "READY", metrics={"validation_abs_err_p95": 0.3})))
+            .on("POST", "/prod/infer", infer)
+        )
+        sample = demo.Sample.load()
+        # When the demo's steps run
+        result = demo.run_steps(
+            api.client(), "s3://data-bucket/demo/crop_yield.csv", sample, trials=2, plot_path=tmp_path / "p.png"
+        )
+        # Then HPO ran with the demo's settings, training started from it, the last feature was swept
+        posts = {r.url.path: json.loads(r.content) for r in api.requests if r.method == "POST"}
+        assert posts["/prod/hpo"]["maxTrials"] == 2 and posts["/prod/hpo"]["target"] == sample.target
+        assert posts["/prod/model"]["hpoJobId"] == HPO_ID
+        assert posts["/prod/infer"]["input"] == sample.means and posts["/prod/infer"]["jobId"] == MODEL_ID
+        assert result.feature == sample.features[-1] and len(result.x) == len(result.predictions) > 10
+        # And a PNG was written, and every phase was timed
+        assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+        assert list(result.timings.phases) == ["hpo", "train and deploy", "inference", "plot"]
+        assert result.to_json()["bestHyperparameters"] == best
+
+    def test_a_failed_job_stops_the_demo_with_its_error(self) -> None:
+        from sagestep import demo
+        from tests.unit.test_client import FakeApi, job, ok
+
+        failed = job(HPO_ID, "ERROR", error="AlgorithmError: no rows")
+        api = FakeApi().on("POST", "/prod/hpo", ok(job(HPO_ID), 202)).on("GET", f"/prod/hpo/{HPO_ID}", ok(failed))
+        with pytest.raises(demo.DemoError, match=f"HPO job {HPO_ID} ended in ERROR: AlgorithmError: no rows"):
+            demo.run_hpo(api.client(), "s3://data-bucket/x.csv", "y")
+
+    def test_own_data_needs_a_target(self, tmp_path: Path) -> None:
+        data = tmp_path / "d.csv"
+        data.write_text("a,b\n1,2\n")
+        result = run(["demo", "--data", str(data)])
+        assert result.exit_code == 2
+        assert one_error_line(result) == "error: --target: required with --data"
+
+    def test_a_target_missing_from_own_data_is_bad_input(self, tmp_path: Path) -> None:
+        from sagestep import demo
+        from sagestep.client import BadRequestError
+
+        data = tmp_path / "d.csv"
+        data.write_text("a,b\n1,2\n")
+        with pytest.raises(BadRequestError, match="target: column 'y' is not in the header"):
+            demo.Sample.load(data, "y")
