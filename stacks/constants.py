@@ -87,6 +87,7 @@ SUB_TRAINING_HPO_RESULTS_ARN = "TrainingHpoResultsFunctionArn"
 SUB_TRAINING_FINISH_DEPLOYMENT_ARN = "TrainingFinishDeploymentFunctionArn"
 SUB_TRAINING_FAILURE_ARN = "TrainingFailureFunctionArn"
 SUB_WAIT_REGISTER_ARN = "WaitRegisterFunctionArn"
+SUB_SAGEMAKER_ROLE_ARN = "SageMakerRoleArn"
 
 # Step Functions-managed EventBridge rules used by `.sync` SageMaker integrations.
 SFN_SAGEMAKER_TRAINING_RULE = "StepFunctionsGetEventsForSageMakerTrainingJobsRule"

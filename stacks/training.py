@@ -235,6 +235,7 @@ class Training(Construct):
                 constants.SUB_TRAINING_FINISH_DEPLOYMENT_ARN: self.finish_deployment.function.function_arn,
                 constants.SUB_TRAINING_FAILURE_ARN: self.failure.function.function_arn,
                 constants.SUB_WAIT_REGISTER_ARN: waits.register.function.function_arn,
+                constants.SUB_SAGEMAKER_ROLE_ARN: self.sagemaker_role.role_arn,
             },
             role=role,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),

@@ -12,10 +12,10 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-
-from sagestep.local.template import CloudAssembly, FunctionSpec, ProvisionedStack, provision
 from sagestep_service import aws, settings
 from sagestep_service.dal.jobs import JobStore
+
+from sagestep.local.template import CloudAssembly, FunctionSpec, ProvisionedStack, provision
 
 API_HANDLER = "sagestep_service.handlers.api.handler"
 SAMPLE_CSV = b"rooms,area,age,price\n3,80,10,250\n4,120,5,400\n2,50,30,150\n"
@@ -89,7 +89,9 @@ class Backend:
         headers_out = {k: v for k, v in (result.get("headers") or {}).items()}
         for name, values in (result.get("multiValueHeaders") or {}).items():
             headers_out[name] = values[0]
-        return ApiResponse(result["statusCode"], json.loads(result["body"]) if result.get("body") else None, headers_out)
+        return ApiResponse(
+            result["statusCode"], json.loads(result["body"]) if result.get("body") else None, headers_out
+        )
 
     def executions(self) -> list[dict[str, Any]]:
         return list(self._sfn.list_executions(stateMachineArn=self.state_machine_arn)["executions"])
@@ -111,7 +113,12 @@ class Backend:
         self._sagemaker.create_endpoint_config(
             EndpointConfigName=job_id,
             ProductionVariants=[
-                {"VariantName": "AllTraffic", "ModelName": job_id, "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}
+                {
+                    "VariantName": "AllTraffic",
+                    "ModelName": job_id,
+                    "InitialInstanceCount": 1,
+                    "InstanceType": "ml.m5.large",
+                }
             ],
         )
         self._sagemaker.create_endpoint(EndpointName=job_id, EndpointConfigName=job_id)

@@ -114,9 +114,7 @@ class TestSubmission:
 
         def submit() -> None:
             barrier.wait()
-            results.append(
-                backend.call("POST", "/hpo", body=train_body(backend), headers={"Idempotency-Key": "same"})
-            )
+            results.append(backend.call("POST", "/hpo", body=train_body(backend), headers={"Idempotency-Key": "same"}))
 
         threads = [threading.Thread(target=submit) for _ in range(8)]
         for thread in threads:
@@ -158,7 +156,10 @@ class TestSubmission:
         assert inside_plan["trainingJob"]["HyperParameters"]["hpo_trials"] == "3"
         config = native_plan["tuningJob"]["HyperParameterTuningJobConfig"]
         assert config["Strategy"] == "Bayesian"
-        assert config["HyperParameterTuningJobObjective"] == {"Type": "Minimize", "MetricName": "validation_abs_err_p95"}
+        assert config["HyperParameterTuningJobObjective"] == {
+            "Type": "Minimize",
+            "MetricName": "validation_abs_err_p95",
+        }
         assert len(native_plan["tuningJob"]["HyperParameterTuningJobName"]) <= 32
 
     def test_train_from_an_unfinished_hpo_job_is_a_conflict(self, backend: Backend) -> None:

@@ -1,6 +1,5 @@
 """The REST API (API Gateway proxy, Cognito authorizer): routes, validation and error mapping."""
 
-
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types

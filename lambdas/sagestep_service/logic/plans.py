@@ -94,6 +94,16 @@ def _job_definition(
     }
 
 
+def _training_job_fields(
+    settings: TrainingSettings, data_uri: str, instance_type: str | None, max_runtime: int
+) -> dict[str, Any]:
+    """A training job's fields but the role: the state machine passes the stack's SageMaker role itself
+    (``${SageMakerRoleArn}``), so a plan cannot name another role."""
+    fields = _job_definition(settings, data_uri, instance_type, max_runtime)
+    del fields["RoleArn"]
+    return fields
+
+
 def training_plan(
     settings: TrainingSettings,
     job_id: str,
@@ -110,7 +120,7 @@ def training_plan(
     job_tags = tags(settings, job_id, owner)
     training_job = {
         "TrainingJobName": job_id,
-        **_job_definition(settings, data_uri, request.instanceType, request.maxRuntimeSeconds),
+        **_training_job_fields(settings, data_uri, request.instanceType, request.maxRuntimeSeconds),
         "HyperParameters": hyperparameter_strings(
             {**hyperparameters, "target": target, "problem_type": problem_type, "mode": "train"}
         ),
@@ -196,7 +206,7 @@ def hpo_plan(settings: TrainingSettings, job_id: str, owner: str, request: HpoRe
             "hpoStrategy": "in-container",
             "trainingJob": {
                 "TrainingJobName": job_id,
-                **definition,
+                **_training_job_fields(settings, request.dataUri, request.instanceType, request.maxRuntimeSeconds),
                 "HyperParameters": hyperparameter_strings(hyperparameters),
                 "Tags": job_tags,
             },

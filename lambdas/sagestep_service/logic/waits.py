@@ -74,9 +74,10 @@ class EndpointWaiter:
 
     def from_event(self, detail: dict[str, Any], expect: dict[str, Any]) -> Outcome | None:
         name = self.name_in(detail)
-        status = detail.get("EndpointStatus")
+        # Events spell statuses IN_SERVICE, FAILED, ...; DescribeEndpoint spells them InService, Failed.
+        status = _status_key(detail.get("EndpointStatus"))
         wanted = expect.get("EndpointConfigName")
-        if status == "InService":
+        if status == "inservice":
             if wanted and detail.get("EndpointConfigName") not in (None, wanted):
                 reason = detail.get("FailureReason") or "the update did not complete"
                 return Outcome(
@@ -84,7 +85,7 @@ class EndpointWaiter:
                     cause=f"endpoint {name} was rolled back to {detail.get('EndpointConfigName')}: {reason}",
                 )
             return self._success(name, detail)
-        if status in {"Failed", "UpdateRollbackFailed", "OutOfService"}:
+        if status in {"failed", "updaterollbackfailed", "outofservice"}:
             return self._failure(name, detail)
         return None
 
@@ -102,6 +103,11 @@ class EndpointWaiter:
     def _failure(name: str, described: dict[str, Any]) -> Outcome:
         reason = described.get("FailureReason") or "no reason given"
         return Outcome(error="EndpointFailed", cause=f"endpoint {name} is {described.get('EndpointStatus')}: {reason}")
+
+
+def _status_key(status: Any) -> str:
+    """``IN_SERVICE`` and ``InService`` alike -> ``inservice``."""
+    return str(status or "").replace("_", "").lower()
 
 
 WAITERS: dict[str, Waiter] = {waiter.resource_type: waiter for waiter in (EndpointWaiter(),)}
