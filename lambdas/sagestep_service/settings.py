@@ -32,7 +32,7 @@ class TrainingSettings(CommonSettings):
     training_image_uri: str = Field(alias="TRAINING_IMAGE_URI", min_length=1)
     training_instance_type: str = Field(default="ml.m5.large", alias="TRAINING_INSTANCE_TYPE")
     endpoint_instance_type: str = Field(default="ml.m5.large", alias="ENDPOINT_INSTANCE_TYPE")
-    endpoint_deadline_seconds: int = Field(default=3600, alias="ENDPOINT_DEADLINE_SECONDS", ge=60)
+    endpoint_deadline_seconds: int = Field(default=3600, alias="ENDPOINT_DEADLINE_SECONDS", ge=1)
 
 
 class DeploymentSettings(CommonSettings):

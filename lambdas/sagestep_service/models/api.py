@@ -64,7 +64,11 @@ class Deployment(_Strict):
     instanceType: InstanceType | None = None
     instanceCount: int = Field(default=1, ge=1, le=10)
     deadlineSeconds: int | None = Field(
-        default=None, ge=60, le=86400, description="Fail the job if the endpoint is not InService by then."
+        default=None,
+        ge=1,
+        le=86400,
+        description="Fail the job if the endpoint is not InService within this many seconds (AWS endpoints "
+        "usually need 5-10 minutes).",
     )
     autoRollbackAlarmName: str | None = Field(
         default=None,

@@ -1,0 +1,116 @@
+"""Run the real training state machine in the local runtime and read what it did: the execution history,
+the job record, the notifications and the SageMaker resources left behind."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from sagestep.local.runtime import LocalRuntime
+from sagestep_training.datasets import CLASSIFICATION_CSV, REGRESSION_CSV, REGRESSION_TARGET
+
+FAST = {"epochs": 3, "batch_size": 64}
+TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+@dataclass
+class Run:
+    """One execution of the training state machine, after it ended."""
+
+    job_id: str
+    status: str
+    record: dict[str, Any]
+    events: list[dict[str, Any]]
+
+    @property
+    def entered(self) -> list[str]:
+        """Names of the states entered, in order."""
+        return [e["stateEnteredEventDetails"]["name"] for e in self.events if e["type"].endswith("StateEntered")]
+
+    def failures_of(self, state: str) -> list[dict[str, Any]]:
+        """Task failures that happened while ``state`` ran (retries show up here)."""
+        failures, current = [], None
+        for event in self.events:
+            if event["type"].endswith("StateEntered"):
+                current = event["stateEnteredEventDetails"]["name"]
+            elif event["type"] == "TaskFailed" and current == state:
+                failures.append(event["taskFailedEventDetails"])
+        return failures
+
+    @property
+    def statuses(self) -> list[str]:
+        """The job's status history as the state machine recorded it."""
+        return [h["status"] for h in self.record["history"]]
+
+
+class Harness:
+    """Submits jobs through the API (the only way a job starts) and waits for their executions."""
+
+    def __init__(self, runtime: LocalRuntime) -> None:
+        self.runtime = runtime
+        info = runtime.info
+        assert info is not None
+        self.info = info
+        self.headers = {"Authorization": runtime.sign_in()}
+        self.sfn = runtime.client("stepfunctions")
+        self.sagemaker = runtime.client("sagemaker")
+        self.table = runtime.client("dynamodb")
+        self.state_machine_arn = runtime.stack.outputs["TrainingStateMachineArn"]
+        s3 = runtime.client("s3")
+        s3.put_object(Bucket=info.data_bucket, Key="paths/regression.csv", Body=REGRESSION_CSV.read_bytes())
+        s3.put_object(Bucket=info.data_bucket, Key="paths/classification.csv", Body=CLASSIFICATION_CSV.read_bytes())
+        self.regression = {"dataUri": f"s3://{info.data_bucket}/paths/regression.csv", "target": REGRESSION_TARGET}
+
+    def submit(self, route: str, body: dict[str, Any]) -> str:
+        response = httpx.post(f"{self.info.api_url}{route}", json=body, headers=self.headers, timeout=30)
+        assert response.status_code == 202, response.text
+        return str(response.json()["jobId"])
+
+    def job(self, kind: str, job_id: str) -> dict[str, Any]:
+        response = httpx.get(f"{self.info.api_url}/{kind}/{job_id}", headers=self.headers, timeout=30)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def run(self, route: str, body: dict[str, Any], timeout: float = 240) -> Run:
+        """Submit, wait for the execution to end, return what happened."""
+        job_id = self.submit(route, body)
+        arn = self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{job_id}"
+        deadline = time.monotonic() + timeout
+        while (status := self.sfn.describe_execution(executionArn=arn)["status"]) not in TERMINAL:
+            assert time.monotonic() < deadline, f"{job_id} still {status} after {timeout} s"
+            time.sleep(0.2)
+        events: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
+        while True:
+            page = self.sfn.get_execution_history(**kwargs)
+            events += page["events"]
+            if not page.get("nextToken"):
+                break
+            kwargs["nextToken"] = page["nextToken"]
+        self.runtime.wait_idle(30)
+        return Run(job_id, status, self.job(route.strip("/"), job_id), events)
+
+    def notifications_for(self, job_id: str) -> list[dict[str, Any]]:
+        return [n for n in self.runtime.notifications() if n["message"]["jobId"] == job_id]
+
+    def endpoints(self) -> dict[str, str]:
+        return {e["EndpointName"]: e["EndpointStatus"] for e in self.sagemaker.list_endpoints()["Endpoints"]}
+
+    def models(self) -> list[str]:
+        return [m["ModelName"] for m in self.sagemaker.list_models()["Models"]]
+
+    def endpoint_configs(self) -> list[str]:
+        return [c["EndpointConfigName"] for c in self.sagemaker.list_endpoint_configs()["EndpointConfigs"]]
+
+    def training_hyperparameters(self, job_name: str) -> dict[str, str]:
+        return dict(self.sagemaker.describe_training_job(TrainingJobName=job_name)["HyperParameters"])
+
+    def predict(self, endpoint: str, row: list[float]) -> Any:
+        body = ",".join(str(v) for v in row)
+        runtime = self.runtime.client("sagemaker-runtime")
+        answer = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=body)
+        return json.loads(answer["Body"].read())["predictions"][0]
