@@ -30,8 +30,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-import sagestep_training
 import torch
+
+import sagestep_training
 from sagestep_training.data import Dataset, load_dataset, split
 from sagestep_training.datasets import REGRESSION_CSV, REGRESSION_TARGET
 from sagestep_training.export import save_model

@@ -29,8 +29,6 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sagestep_service.models.api import HpoRequest, InferRequest, SweepRange, TrainRequest
-from sagestep_service.models.jobs import JobKind, JobPage, JobStatus, JobView
 from typer._click.core import Context as ClickContext
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
@@ -50,6 +48,8 @@ from sagestep.client import (
     parse_request,
 )
 from sagestep.progress import JobProgress, history_table, status_text
+from sagestep_service.models.api import HpoRequest, InferRequest, SweepRange, TrainRequest
+from sagestep_service.models.jobs import JobKind, JobPage, JobStatus, JobView
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2

@@ -34,6 +34,7 @@ from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
+
 from sagestep_service.models.api import ErrorResponse, HpoRequest, InferRequest, InferResponse, TrainRequest
 from sagestep_service.models.jobs import JobKind, JobPage, JobStatus, JobView
 

@@ -28,8 +28,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
-from sagestep_service.models.api import SweepRange
-from sagestep_service.models.jobs import JobStatus, JobView
 
 from sagestep.client import (
     BadRequestError,
@@ -39,6 +37,8 @@ from sagestep.client import (
     SagestepError,
 )
 from sagestep.progress import JobProgress, duration, status_text
+from sagestep_service.models.api import SweepRange
+from sagestep_service.models.jobs import JobStatus, JobView
 
 DEFAULT_TRIALS = 4
 DEFAULT_EPOCHS_PER_TRIAL = 8

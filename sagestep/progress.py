@@ -15,6 +15,7 @@ from rich.live import Live
 from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
+
 from sagestep_service.models.jobs import JobStatus, JobView
 
 STATUS_STYLES = {

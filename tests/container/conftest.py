@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 import sagestep_training
 from sagestep_training.__main__ import main
 from sagestep_training.datasets import (

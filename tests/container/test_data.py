@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+
 from sagestep_training.data import load_dataset, split
 from sagestep_training.datasets import (
     CLASSIFICATION_CSV,

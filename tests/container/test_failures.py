@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from sagestep_training import train
 from sagestep_training.__main__ import main
 from sagestep_training.layout import Layout
-
 from tests.container.conftest import container_env, make_job
 
 GOOD_CSV = "a,b,y\n" + "".join(f"{i},{i % 3},{i * 2}\n" for i in range(20))

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from sagestep_training.datasets import (
     CLASSIFICATION_CSV,
     CLASSIFICATION_TARGET,
@@ -14,7 +15,6 @@ from sagestep_training.datasets import (
     REGRESSION_TARGET,
 )
 from sagestep_training.hyperparameters import HPO_ONLY
-
 from tests.container.conftest import make_job, train_in_process
 
 HPO = {"mode": "hpo", "hpo_epochs": "5", "hpo_data_fraction": "0.5", "epochs": "10"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 import pytest
+
 from sagestep_training.errors import UserError
 from sagestep_training.hyperparameters import PARSERS, Hyperparameters, parse, to_strings
 

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+
 from sagestep_training.metrics import abs_err_p95, accuracy, macro_f1, metric_line
 
 

@@ -7,10 +7,10 @@ import json
 import socket
 
 import pytest
+
 from sagestep_training import serve
 from sagestep_training.codec import RequestError
 from sagestep_training.predictor import Predictor
-
 from tests.container.conftest import Server, TrainedJob
 
 ROW = "303.7,1663,6.50,14.1,145.6"

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
 from sagestep_training.datasets import CLASSIFICATION_CSV, CLASSIFICATION_TARGET, REGRESSION_TARGET
 from sagestep_training.predictor import Predictor
-
 from tests.container.conftest import QUICK, Server, TrainedJob, make_job, rmse, train_in_process
 
 METRIC = r"([-+0-9.eE]+);"

@@ -12,10 +12,10 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from sagestep_service import aws, settings
-from sagestep_service.dal.jobs import JobStore
 
 from sagestep.local.template import CloudAssembly, FunctionSpec, ProvisionedStack, provision
+from sagestep_service import aws, settings
+from sagestep_service.dal.jobs import JobStore
 
 API_HANDLER = "sagestep_service.handlers.api.handler"
 SAMPLE_CSV = b"rooms,area,age,price\n3,80,10,250\n4,120,5,400\n2,50,30,150\n"

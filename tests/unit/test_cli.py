@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sagestep_service.models.api import HpoRequest, InferRequest, InferResponse, SweepRange, TrainRequest
-from sagestep_service.models.jobs import JobKind, JobPage, JobView
 from typer.testing import CliRunner
 
 from sagestep.cli import Target, app, parse_hyperparameters, parse_range
@@ -28,6 +26,8 @@ from sagestep.client import (
     UnauthorizedError,
     UnreachableError,
 )
+from sagestep_service.models.api import HpoRequest, InferRequest, InferResponse, SweepRange, TrainRequest
+from sagestep_service.models.jobs import JobKind, JobPage, JobView
 
 MODEL_ID = "model-20261122-135501-3fa9c2d1"
 HPO_ID = "hpo-20261122-135501-3fa9c2d1"

@@ -14,8 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sagestep_service.models.api import TrainRequest
-from sagestep_service.models.jobs import JobKind, JobStatus
 
 from sagestep.client import (
     ApiError,
@@ -29,6 +27,8 @@ from sagestep.client import (
     UnreachableError,
     WaitTimeoutError,
 )
+from sagestep_service.models.api import TrainRequest
+from sagestep_service.models.jobs import JobKind, JobStatus
 
 DATA = "s3://data-bucket/housing/train.csv"
 MODEL_ID = "model-20261122-135501-3fa9c2d1"
