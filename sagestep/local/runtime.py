@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import secrets
 import sys
@@ -77,7 +78,7 @@ class LocalRuntime:
     :param host: interface of the REST API and the AWS emulation (loopback).
     :param state_dir: keep training jobs' and endpoints' files and logs there (default: a temporary
         folder removed at stop). AWS state itself lives in memory and ends with the runtime.
-    :param quiet: keep handler logs at WARNING.
+    :param quiet: show only errors of the handlers and the emulation (job failures are in the job records).
     :param context: extra CDK context for the synthesized stack.
     :param app_dir: the CDK app (this repository).
     """
@@ -134,7 +135,9 @@ class LocalRuntime:
             aws.start()
             self._set_env(LOCAL_HANDLER_ENVIRONMENT)
             if self._quiet:
-                self._set_env({"POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING"})
+                self._set_env({"POWERTOOLS_LOG_LEVEL": "ERROR", "LOG_LEVEL": "ERROR"})
+                # The interpreter logs every failed execution as a warning; failures are in the job record.
+                logging.getLogger("moto").setLevel(logging.ERROR)
             self._stack = stack = provision(
                 assembly.template,
                 client_factory=aws.client,
@@ -146,7 +149,7 @@ class LocalRuntime:
             for spec in stack.functions.values():
                 environment = dict(spec.environment)
                 if self._quiet:
-                    environment["LOG_LEVEL"] = "WARNING"
+                    environment["LOG_LEVEL"] = "ERROR"
                 handler = _import_handler(spec.handler)
                 self._handlers[spec.logical_id] = handler
                 self._functions[spec.logical_id] = spec

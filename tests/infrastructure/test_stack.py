@@ -51,6 +51,7 @@ EXPECTED_SUBSTITUTIONS = {
     "TrainingFinishDeploymentFunctionArn",
     "TrainingFailureFunctionArn",
     "WaitRegisterFunctionArn",
+    "SageMakerRoleArn",
 }
 
 
