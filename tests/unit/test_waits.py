@@ -1,0 +1,108 @@
+"""Event-driven waits (logic/waits.py): the token stored with the job is resumed exactly once, by the
+completion event or by the check that closes the race with an event that came first."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any
+
+from sagestep_service.logic import waits
+from tests.unit.conftest import Backend
+
+
+class FakeStepFunctions:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def send_task_success(self, **kwargs: Any) -> None:
+        self.calls.append(("success", kwargs))
+
+    def send_task_failure(self, **kwargs: Any) -> None:
+        self.calls.append(("failure", kwargs))
+
+
+class FakeSageMaker:
+    def __init__(self, **endpoint: Any) -> None:
+        self.endpoint = endpoint
+
+    def describe_endpoint(self, EndpointName: str) -> dict[str, Any]:
+        return {"EndpointName": EndpointName, **self.endpoint}
+
+
+def a_job(backend: Backend) -> str:
+    body = {"dataUri": f"s3://{backend.data_bucket}/housing/train.csv", "target": "price"}
+    return str(backend.call("POST", "/model", body=body).body["jobId"])
+
+
+def register(backend: Backend, job_id: str, sfn: FakeStepFunctions, **endpoint: Any) -> bool:
+    request = {
+        "taskToken": "token-1",
+        "jobId": job_id,
+        "resource": {"type": "sagemaker-endpoint", "name": job_id},
+        "expect": {"EndpointConfigName": job_id},
+    }
+    return waits.register(backend.store, SimpleNamespace(sagemaker=FakeSageMaker(**endpoint)), sfn, request)
+
+
+def event(job_id: str, status: str, config: str | None = None, reason: str | None = None) -> dict[str, Any]:
+    detail = {"EndpointName": job_id, "EndpointStatus": status, "EndpointConfigName": config or job_id}
+    if reason:
+        detail["FailureReason"] = reason
+    return detail
+
+
+def test_a_creating_endpoint_waits_for_its_event(backend: Backend) -> None:
+    job_id, sfn = a_job(backend), FakeStepFunctions()
+    # Given the endpoint is still Creating when the wait is registered
+    assert register(backend, job_id, sfn, EndpointStatus="Creating", EndpointConfigName=job_id) is False
+    assert backend.store.get(job_id)["waitKey"] == f"sagemaker-endpoint#{job_id}"  # type: ignore[index]
+    # When intermediate and then final events arrive
+    assert waits.resume(backend.store, sfn, "SageMaker Endpoint State Change", event(job_id, "CREATING")) == []
+    resumed = waits.resume(backend.store, sfn, "SageMaker Endpoint State Change", event(job_id, "IN_SERVICE"))
+    # Then the execution is resumed once, with the endpoint's state, and the token is gone from the job
+    assert resumed == [job_id]
+    [(kind, call)] = sfn.calls
+    assert kind == "success"
+    assert json.loads(call["output"])["endpointStatus"] == "InService"
+    assert "waitToken" not in backend.store.get(job_id)  # type: ignore[operator]
+
+
+def test_an_event_before_the_token_is_stored_is_not_lost(backend: Backend) -> None:
+    job_id, sfn = a_job(backend), FakeStepFunctions()
+    # Given the endpoint was already InService when the wait was registered (its event came earlier)
+    assert register(backend, job_id, sfn, EndpointStatus="InService", EndpointConfigName=job_id) is True
+    # Then the check resumed at once, and a late duplicate event does not resume a second time
+    assert waits.resume(backend.store, sfn, "SageMaker Endpoint State Change", event(job_id, "IN_SERVICE")) == []
+    assert [kind for kind, _ in sfn.calls] == ["success"]
+
+
+def test_a_failed_endpoint_fails_the_task_with_its_reason(backend: Backend) -> None:
+    job_id, sfn = a_job(backend), FakeStepFunctions()
+    register(backend, job_id, sfn, EndpointStatus="Creating")
+    waits.resume(backend.store, sfn, "SageMaker Endpoint State Change", event(job_id, "FAILED", reason="OOM"))
+    [(kind, call)] = sfn.calls
+    assert (kind, call["error"]) == ("failure", "EndpointFailed")
+    assert "OOM" in call["cause"]
+
+
+def test_an_update_back_on_the_old_config_is_a_rollback(backend: Backend) -> None:
+    job_id, sfn = a_job(backend), FakeStepFunctions()
+    # Given an in-place update whose endpoint still shows the old config right after UpdateEndpoint
+    assert register(backend, job_id, sfn, EndpointStatus="InService", EndpointConfigName="old") is False
+    # When the endpoint comes back InService on the old config
+    detail = event(job_id, "IN_SERVICE", config="old", reason="alarm fired")
+    waits.resume(backend.store, sfn, "SageMaker Endpoint State Change", detail)
+    # Then the task fails as rolled back
+    [(kind, call)] = sfn.calls
+    assert (kind, call["error"]) == ("failure", "EndpointRolledBack")
+    assert "alarm fired" in call["cause"]
+
+
+def test_events_of_other_resources_resume_nothing(backend: Backend) -> None:
+    job_id, sfn = a_job(backend), FakeStepFunctions()
+    register(backend, job_id, sfn, EndpointStatus="Creating")
+    other = event("model-someone-else", "IN_SERVICE")
+    assert waits.resume(backend.store, sfn, "SageMaker Endpoint State Change", other) == []
+    assert waits.resume(backend.store, sfn, "Some Other Event", event(job_id, "IN_SERVICE")) == []
+    assert sfn.calls == []
