@@ -1328,6 +1328,18 @@ class SageMakerEmulator:
 
         patcher.replace(SageMakerModelBackend, "delete_endpoint", delete_endpoint)
 
+        # ListTags of a deleted resource: moto fails with a 500 (AttributeError); AWS answers ValidationException.
+        original_list_tags = SageMakerModelBackend.list_tags
+
+        def list_tags(backend: Any, arn: str, *args: Any, **kwargs: Any) -> Any:
+            from moto.sagemaker.exceptions import ValidationError
+
+            if backend._get_resource_from_arn(arn) is None:
+                raise ValidationError(message=f"Could not find resource '{arn}'.")
+            return original_list_tags(backend, arn, *args, **kwargs)
+
+        patcher.replace(SageMakerModelBackend, "list_tags", list_tags)
+
         # API calls moto lacks, added to its response class (moto dispatches by method name).
         def update_endpoint(response: Any) -> Any:
             arn = emulator.update_endpoint(

@@ -9,7 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sagestep_service.dal.jobs import JobStore
-from sagestep_service.logic.sagemaker_resources import delete_quietly, tag_map
+from sagestep_service.logic.sagemaker_resources import delete_quietly, describe_endpoint, is_missing, tag_map
 from sagestep_service.models.jobs import JobStatus
 
 LOG = logging.getLogger(__name__)
@@ -33,7 +33,12 @@ def sagestep_endpoints(sagemaker: Any, stack_name: str) -> list[dict[str, Any]]:
     while True:
         page = sagemaker.list_endpoints(**kwargs)
         for endpoint in page.get("Endpoints", []):
-            tags = tag_map(sagemaker, endpoint["EndpointArn"])
+            try:
+                tags = tag_map(sagemaker, endpoint["EndpointArn"])
+            except ClientError as exc:
+                if is_missing(exc):
+                    continue  # deleted since the listing (a concurrent eviction)
+                raise
             if tags.get("sagestep:app") == "sagestep" and tags.get("sagestep:stack") == stack_name:
                 owned.append({**endpoint, "jobId": tags.get("sagestep:job-id")})
         if not page.get("NextToken"):
@@ -53,7 +58,12 @@ def current_owner(store: JobStore, job_id: str | None) -> dict[str, Any] | None:
 
 def evict(store: JobStore, sagemaker: Any, stack_name: str, keep_endpoint: str, max_endpoints: int) -> list[str]:
     """Delete the oldest of this stack's endpoints beyond ``max_endpoints`` (``keep_endpoint`` always
-    stays) and mark their jobs ENDPOINT_DELETED. Returns the evicted endpoint names."""
+    stays) and mark their jobs ENDPOINT_DELETED. Returns the evicted endpoint names.
+
+    Only endpoints of READY jobs are evicted, and each job is claimed (READY -> ENDPOINT_DELETED, a
+    conditional write) before its endpoint is deleted: of concurrent evictions only one deletes an endpoint,
+    and a job still deploying never loses its endpoint.
+    """
     endpoints = sagestep_endpoints(sagemaker, stack_name)
     keep = [e for e in endpoints if e["EndpointName"] == keep_endpoint]
     others = [e for e in endpoints if e["EndpointName"] != keep_endpoint]
@@ -61,22 +71,27 @@ def evict(store: JobStore, sagemaker: Any, stack_name: str, keep_endpoint: str, 
     evicted: list[str] = []
     for endpoint in surplus:
         name = endpoint["EndpointName"]
-        config = sagemaker.describe_endpoint(EndpointName=name).get("EndpointConfigName")
-        delete_quietly(sagemaker.delete_endpoint, EndpointName=name)
-        if config:
-            delete_quietly(sagemaker.delete_endpoint_config, EndpointConfigName=config)
         owner = current_owner(store, endpoint.get("jobId"))
-        if owner and owner.get("resources", {}).get("endpointName") == name:
-            try:
-                store.update(
-                    owner["jobId"], status=JobStatus.ENDPOINT_DELETED.value, expected_status=JobStatus.READY.value
-                )
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                    raise
-                LOG.warning("job %s was no longer READY when its endpoint %s was evicted", owner["jobId"], name)
+        if not owner or owner.get("resources", {}).get("endpointName") != name or not _claim(store, owner["jobId"]):
+            LOG.info("endpoint %s is not evictable now (its job is not READY)", name)
+            continue
+        described = describe_endpoint(sagemaker, name)
+        delete_quietly(sagemaker.delete_endpoint, EndpointName=name)
+        if described and described.get("EndpointConfigName"):
+            delete_quietly(sagemaker.delete_endpoint_config, EndpointConfigName=described["EndpointConfigName"])
         evicted.append(name)
     return evicted
+
+
+def _claim(store: JobStore, job_id: str) -> bool:
+    """Mark a READY job ENDPOINT_DELETED; False if it is not READY (deploying, or claimed by another)."""
+    try:
+        store.update(job_id, status=JobStatus.ENDPOINT_DELETED.value, expected_status=JobStatus.READY.value)
+        return True
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return False
 
 
 def hand_over(store: JobStore, previous_job_id: str, new_job_id: str) -> None:

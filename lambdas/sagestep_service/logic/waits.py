@@ -64,9 +64,13 @@ class EndpointWaiter:
         wanted = expect.get("EndpointConfigName")
         if status == "InService" and (not wanted or described.get("EndpointConfigName") == wanted):
             return self._success(name, described)
+        if status == "InService" and described.get("FailureReason"):
+            # The update has already ended and was rolled back to the previous config; its event may have
+            # come before the token was stored, so this check is the only one that can resume the task.
+            return self._rolled_back(name, described)
         if status == "Failed":
             return self._failure(name, described)
-        # InService with another config right after UpdateEndpoint is the old state: keep waiting.
+        # InService with another config and no failure reason is the state before the update: keep waiting.
         return None
 
     def name_in(self, detail: dict[str, Any]) -> str:
@@ -79,11 +83,7 @@ class EndpointWaiter:
         wanted = expect.get("EndpointConfigName")
         if status == "inservice":
             if wanted and detail.get("EndpointConfigName") not in (None, wanted):
-                reason = detail.get("FailureReason") or "the update did not complete"
-                return Outcome(
-                    error="EndpointRolledBack",
-                    cause=f"endpoint {name} was rolled back to {detail.get('EndpointConfigName')}: {reason}",
-                )
+                return self._rolled_back(name, detail)
             return self._success(name, detail)
         if status in {"failed", "updaterollbackfailed", "outofservice"}:
             return self._failure(name, detail)
@@ -97,6 +97,14 @@ class EndpointWaiter:
                 "endpointStatus": "InService",
                 "endpointConfigName": described.get("EndpointConfigName"),
             }
+        )
+
+    @staticmethod
+    def _rolled_back(name: str, described: dict[str, Any]) -> Outcome:
+        reason = described.get("FailureReason") or "the update did not complete"
+        return Outcome(
+            error="EndpointRolledBack",
+            cause=f"endpoint {name} was rolled back to {described.get('EndpointConfigName')}: {reason}",
         )
 
     @staticmethod
