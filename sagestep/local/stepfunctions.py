@@ -313,7 +313,26 @@ def install(patcher: Patcher, *, endpoint_url: str, poll_interval: float = 0.25)
 
     patcher.replace(StepFunctionResponse, "send_task_failure", send_task_failure)
     patcher.replace(StepFunctionResponse, "stop_execution", _stop_execution)
+
+    # `$$.State.EnteredTime`: moto writes Python's isoformat (microseconds, +00:00); Step Functions writes
+    # `2026-11-22T14:05:11.527Z`, which is what the job records store.
+    from moto.stepfunctions.parser.asl.component.state import state as state_module
+
+    original_state_data = state_module.StateData
+
+    def state_data(EnteredTime: str, Name: str) -> Any:
+        return original_state_data(EnteredTime=aws_timestamp(EnteredTime), Name=Name)
+
+    patcher.replace(state_module, "StateData", state_data)
     return clients
+
+
+def aws_timestamp(iso: str) -> str:
+    """An ISO 8601 UTC time as Step Functions formats it: milliseconds and ``Z``."""
+    import datetime as dt
+
+    moment = dt.datetime.fromisoformat(iso).astimezone(dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _stop_execution(response: Any) -> Any:

@@ -28,7 +28,8 @@ class TestValidation:
         response = backend.call("POST", "/model", body={"dataUri": DATA.format(bucket=backend.data_bucket)})
         # Then a 400 names the problem and nothing was created
         assert response.status == 400
-        assert "target is required" in response.body["message"]
+        assert response.body["field"] == "target"
+        assert "target: is required unless hpoJobId is given" in response.body["message"]
         assert backend.executions() == []
 
     def test_unknown_field_is_rejected(self, backend: Backend) -> None:

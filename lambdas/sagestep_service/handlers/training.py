@@ -25,10 +25,13 @@ def record_hpo_results(event: HpoResultsTask, context: LambdaContext) -> dict[st
     if event.strategy == "sagemaker":
         assert event.tuningJobName, "tuningJobName is required for the sagemaker strategy"
         result = hpo_results.from_tuning_job(clients.sagemaker, event.tuningJobName)
+        resources = {"tuningJobName": event.tuningJobName}
     else:
         assert event.modelArtifactUri, "modelArtifactUri is required for the in-container strategy"
         result = hpo_results.from_model_artifact(clients.s3, event.modelArtifactUri)
-    JobStore(load(CommonSettings).jobs_table_name).update(event.jobId, set_fields={"hpo": result.model_dump()})
+        resources = {"trainingJobName": event.jobId, "modelArtifactUri": event.modelArtifactUri}
+    store = JobStore(load(CommonSettings).jobs_table_name)
+    store.update(event.jobId, set_fields={"hpo": result.model_dump()}, resources=resources)
     logger.info(
         "HPO results recorded", extra={"objective": result.objective.model_dump(), "trials": len(result.trials)}
     )

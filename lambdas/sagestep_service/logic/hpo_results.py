@@ -12,6 +12,8 @@ from sagestep_service.models.jobs import HpoResult, Objective, Trial
 
 RESULTS_FILE = "hpo_results.json"
 MAX_TRIALS = 50
+#: SageMaker training job statuses in the trial states the in-container search reports (Optuna's).
+TRIAL_STATES = {"Completed": "COMPLETE", "Failed": "FAIL", "Stopped": "PRUNED", "InProgress": "RUNNING"}
 
 
 def _best_first(trials: list[Trial], direction: str) -> list[Trial]:
@@ -25,6 +27,7 @@ def _best_first(trials: list[Trial], direction: str) -> list[Trial]:
 def parse_results_file(document: dict[str, Any]) -> HpoResult:
     """The container's ``hpo_results.json`` (contract in docs/architecture.md) as an ``HpoResult``."""
     objective = Objective.model_validate(document["objective"])
+    objective.direction = objective.direction.lower()
     trials = [
         Trial(
             name=str(t.get("name")),
@@ -75,13 +78,13 @@ def from_tuning_job(sagemaker: Any, tuning_job_name: str) -> HpoResult:
                     name=summary["TrainingJobName"],
                     hyperparameters=dict(summary.get("TunedHyperParameters", {})),
                     value=metric.get("Value"),
-                    state=summary.get("TrainingJobStatus", "Unknown"),
+                    state=TRIAL_STATES.get(summary.get("TrainingJobStatus", ""), "UNKNOWN"),
                 )
             )
         if not page.get("NextToken"):
             break
         kwargs["NextToken"] = page["NextToken"]
-    direction = objective_spec["Type"]
+    direction = str(objective_spec["Type"]).lower()
     return HpoResult(
         strategy="sagemaker",
         objective=Objective(

@@ -10,7 +10,7 @@ import math
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 JOB_ID_PATTERN = r"^(model|hpo)-[a-z0-9-]{8,40}$"
 S3_URI_PATTERN = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.*)$")
@@ -81,14 +81,20 @@ class Deployment(_Strict):
     )
 
 
-class TrainRequest(DataSpec):
-    """``POST /model``: train a model and deploy it to an endpoint."""
-
-    hyperparameters: dict[str, Scalar] = Field(default_factory=dict)
+class _FromHpo(_Strict):
+    # A base of its own so that it is validated before the data fields whose need it decides.
     hpoJobId: JobId | None = Field(
         default=None,
         description="Train with the best hyperparameters of this HPO job (its data and target are the default).",
     )
+
+
+class TrainRequest(DataSpec, _FromHpo):
+    """``POST /model``: train a model and deploy it to an endpoint."""
+
+    model_config = ConfigDict(validate_default=True)
+
+    hyperparameters: dict[str, Scalar] = Field(default_factory=dict)
     updateEndpointOf: JobId | None = Field(
         default=None,
         description="Update the endpoint of this READY model job in place (blue/green) instead of creating one.",
@@ -100,14 +106,12 @@ class TrainRequest(DataSpec):
 
     _hyperparameters = field_validator("hyperparameters")(_check_hyperparameters)
 
-    @model_validator(mode="after")
-    def _data_or_hpo(self) -> TrainRequest:
-        if self.hpoJobId is None:
-            if self.dataUri is None:
-                raise ValueError("dataUri is required unless hpoJobId is given")
-            if self.target is None:
-                raise ValueError("target is required unless hpoJobId is given")
-        return self
+    @field_validator("dataUri", "target")
+    @classmethod
+    def _required_without_hpo(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("hpoJobId") is None:
+            raise ValueError("is required unless hpoJobId is given")
+        return value
 
 
 class HpoRequest(DataSpec):
