@@ -86,6 +86,7 @@ class Training(Construct):
         )
         job_store.grant_read_write(self.finish_deployment.role)
         self._allow_endpoint_cleanup(self.finish_deployment)
+        permissions.allow_sagemaker(self.finish_deployment.role, ["DescribeTrainingJob"], TRAINING_JOBS)
         permissions.allow(
             self.finish_deployment.role,
             ["sagemaker:ListEndpoints"],

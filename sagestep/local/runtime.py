@@ -216,8 +216,13 @@ class LocalRuntime:
             raise RuntimeError("the runtime is not started")
         target = (directory or config_dir()) / "local.json"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.touch(mode=0o600, exist_ok=True)
-        target.write_text(self.info.model_dump_json(indent=2))
+        # It holds the demo user's password: written owner-only, then moved over any older file.
+        partial = target.with_suffix(".json.partial")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(self.info.model_dump_json(indent=2))
+        os.chmod(partial, 0o600)
+        os.replace(partial, target)
         return target
 
     # What tests and the demo use -------------------------------------------------------------------

@@ -183,15 +183,17 @@ class JobStore:
         page = self._table.query(IndexName=WAIT_KEY_INDEX, KeyConditionExpression=Key("waitKey").eq(wait_key))
         return [from_dynamo(item) for item in page.get("Items", [])]
 
-    def take_wait(self, job_id: str, token: str) -> None:
-        """Remove the wait if it still holds ``token``: of several resumers only one wins."""
+    def take_wait(self, job_id: str, token: str) -> dict[str, Any]:
+        """Remove the wait if it still holds ``token`` and return it: of several resumers only one wins."""
         try:
-            self._table.update_item(
+            response = self._table.update_item(
                 Key={"jobId": job_id},
                 UpdateExpression="REMOVE waitKey, waitToken, waitExpect SET updatedAt = :now",
                 ConditionExpression="waitToken = :token",
                 ExpressionAttributeValues={":token": token, ":now": now_iso()},
+                ReturnValues="UPDATED_OLD",
             )
+            return from_dynamo(response.get("Attributes", {}))
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise StaleToken(job_id) from exc

@@ -113,7 +113,9 @@ def show_hpo(jobId: str) -> JobView:
 def delete_model(jobId: str) -> JobView:
     store = _store()
     record = owned_job(store, jobId, _owner(), JobKind.MODEL)
-    return deletion.delete_model_job(store, aws.Clients().sagemaker, record)
+    clients = aws.Clients()
+    state_machine = load(TrainingSettings).training_state_machine_arn
+    return deletion.delete_model_job(store, clients.sagemaker, clients.stepfunctions, state_machine, record)
 
 
 @app.post("/infer", summary="Predict with a deployed model")

@@ -43,19 +43,20 @@ def record_hpo_results(event: HpoResultsTask, context: LambdaContext) -> dict[st
 @metrics.log_metrics
 @event_parser(model=FinishDeploymentTask)
 def finish_deployment(event: FinishDeploymentTask, context: LambdaContext) -> dict[str, Any]:
-    """Record the metrics; then hand the endpoint over (in-place update) or evict old endpoints."""
+    """Record the training job's final metrics; then hand the endpoint over (in-place update) or evict old
+    endpoints. Returns the metrics (for the notification) and the evicted endpoints."""
     settings = load(DeploymentSettings)
     store = JobStore(settings.jobs_table_name)
-    store.update(event.jobId, set_fields={"metrics": deployment.metrics_map(event.metrics)})
+    sagemaker = aws.Clients().sagemaker
+    metrics = deployment.final_metrics(sagemaker, event.jobId)
+    store.update(event.jobId, set_fields={"metrics": metrics})
     if event.deployMode == "UPDATE":
         assert event.previousJobId, "previousJobId is required for an in-place update"
         deployment.hand_over(store, event.previousJobId, event.jobId)
-        return {"evicted": [], "supersededJobId": event.previousJobId}
-    evicted = deployment.evict(
-        store, aws.Clients().sagemaker, settings.stack_name, event.endpointName, settings.max_endpoints
-    )
+        return {"evicted": [], "metrics": metrics, "supersededJobId": event.previousJobId}
+    evicted = deployment.evict(store, sagemaker, settings.stack_name, event.endpointName, settings.max_endpoints)
     logger.info("eviction done", extra={"evicted": evicted})
-    return {"evicted": evicted}
+    return {"evicted": evicted, "metrics": metrics}
 
 
 @logger.inject_lambda_context
@@ -65,6 +66,10 @@ def finish_deployment(event: FinishDeploymentTask, context: LambdaContext) -> di
 def on_failure(event: FailureTask, context: LambdaContext) -> dict[str, Any]:
     """Explain the caught error and remove what the failed run created and nothing uses."""
     error, cause = failure.explain(event.failure.Error, event.failure.Cause, event.plan)
-    cleaned = failure.clean_up(aws.Clients().sagemaker, event.jobId, event.plan)
-    logger.warning("job failed", extra={"jobId": event.jobId, "error": error, "cleanedUp": cleaned})
-    return {"error": error, "cause": cause, "cleanedUp": cleaned}
+    cleanup = failure.clean_up(aws.Clients().sagemaker, event.jobId, event.plan)
+    if cleanup.left:
+        cause += f" (not cleaned up: {'; '.join(cleanup.left)})"
+    logger.warning(
+        "job failed", extra={"jobId": event.jobId, "error": error, "deleted": cleanup.deleted, "left": cleanup.left}
+    )
+    return {"error": error, "cause": cause, "cleanedUp": cleanup.deleted, "notCleanedUp": cleanup.left}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from sagestep_service.dal.jobs import JobStore
 from sagestep_service.errors import Conflict
 from sagestep_service.logic.sagemaker_resources import delete_quietly
@@ -11,19 +13,34 @@ from sagestep_service.models.jobs import JobStatus, JobView
 
 
 def owns_endpoint(record: dict[str, Any]) -> bool:
-    """Whether the job's endpoint is its own to delete: a READY job serves it; a failed job only owns an
-    endpoint it created itself (a failed in-place update leaves the endpoint with its previous owner)."""
+    """Whether the job's endpoint is its own to delete: a READY job serves it; a job that failed (or whose
+    workflow stopped) only owns an endpoint it created itself (a failed in-place update leaves the endpoint
+    with its previous owner); a superseded or evicted job owns none."""
     endpoint = record.get("resources", {}).get("endpointName")
-    if not endpoint:
-        return False
     status = JobStatus(record["status"])
-    return status == JobStatus.READY or (status == JobStatus.ERROR and endpoint == record["jobId"])
+    if not endpoint or status in {JobStatus.SUPERSEDED, JobStatus.ENDPOINT_DELETED, JobStatus.DELETED}:
+        return False
+    return status == JobStatus.READY or endpoint == record["jobId"]
 
 
-def delete_model_job(store: JobStore, sagemaker: Any, record: dict[str, Any]) -> JobView:
+def workflow_running(sfn: Any, state_machine_arn: str, job_id: str) -> bool:
+    """Whether the job's execution is still running (a record can claim a running status after its
+    execution was stopped by hand, or when the submission died before the start)."""
+    arn = state_machine_arn.replace(":stateMachine:", ":execution:") + f":{job_id}"
+    try:
+        return bool(sfn.describe_execution(executionArn=arn)["status"] == "RUNNING")
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ExecutionDoesNotExist":
+            return False
+        raise
+
+
+def delete_model_job(
+    store: JobStore, sagemaker: Any, sfn: Any, state_machine_arn: str, record: dict[str, Any]
+) -> JobView:
     """Delete what the job created and mark it DELETED; refuse while its workflow runs."""
     status = JobStatus(record["status"])
-    if status.running:
+    if status.running and workflow_running(sfn, state_machine_arn, record["jobId"]):
         raise Conflict(f"job {record['jobId']!r} is still running (status {status}); delete it when it has ended")
     if status == JobStatus.DELETED:
         return JobView.model_validate(record)

@@ -10,14 +10,21 @@ from botocore.exceptions import ClientError
 
 from sagestep_service.dal.jobs import JobStore
 from sagestep_service.logic.sagemaker_resources import delete_quietly, describe_endpoint, is_missing, tag_map
-from sagestep_service.models.jobs import JobStatus
+from sagestep_service.models.jobs import JobKind, JobStatus
 
 LOG = logging.getLogger(__name__)
+ENDPOINT_PREFIX = f"{JobKind.MODEL.value}-"
 
 
-def metrics_map(final_metrics: list[dict[str, Any]]) -> dict[str, float]:
-    """SageMaker's ``FinalMetricDataList`` as name -> value."""
-    return {m["MetricName"]: float(m["Value"]) for m in final_metrics if "MetricName" in m and "Value" in m}
+def final_metrics(sagemaker: Any, training_job_name: str) -> dict[str, float]:
+    """The training job's ``FinalMetricDataList`` as name -> value; empty when the container printed no line
+    the metric definitions match (a bring-your-own container may print none)."""
+    described = sagemaker.describe_training_job(TrainingJobName=training_job_name)
+    return {
+        m["MetricName"]: float(m["Value"])
+        for m in described.get("FinalMetricDataList", [])
+        if "MetricName" in m and "Value" in m
+    }
 
 
 def sagestep_endpoints(sagemaker: Any, stack_name: str) -> list[dict[str, Any]]:
@@ -25,33 +32,35 @@ def sagestep_endpoints(sagemaker: Any, stack_name: str) -> list[dict[str, Any]]:
     owned: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {
         "StatusEquals": "InService",
-        "NameContains": "model-",
-        "SortBy": "CreationTime",
-        "SortOrder": "Descending",
+        "NameContains": ENDPOINT_PREFIX,
         "MaxResults": 100,
     }
     while True:
         page = sagemaker.list_endpoints(**kwargs)
         for endpoint in page.get("Endpoints", []):
+            if not endpoint["EndpointName"].startswith(ENDPOINT_PREFIX):
+                continue  # NameContains matches anywhere; sagestep's names start with the prefix
             try:
                 tags = tag_map(sagemaker, endpoint["EndpointArn"])
             except ClientError as exc:
-                if is_missing(exc):
-                    continue  # deleted since the listing (a concurrent eviction)
+                if is_missing(exc) or exc.response["Error"]["Code"] == "AccessDeniedException":
+                    continue  # deleted since the listing, or not ours to read
                 raise
             if tags.get("sagestep:app") == "sagestep" and tags.get("sagestep:stack") == stack_name:
                 owned.append({**endpoint, "jobId": tags.get("sagestep:job-id")})
         if not page.get("NextToken"):
             break
         kwargs["NextToken"] = page["NextToken"]
-    owned.sort(key=lambda e: e["CreationTime"], reverse=True)
+    # An endpoint updated in place keeps its creation time: its last change says how recent its model is.
+    owned.sort(key=lambda e: e.get("LastModifiedTime") or e["CreationTime"], reverse=True)
     return owned
 
 
 def current_owner(store: JobStore, job_id: str | None) -> dict[str, Any] | None:
     """The job that serves an endpoint now: its creator, or whoever took it over by in-place updates."""
     record = store.get(job_id) if job_id else None
-    while record and record.get("status") == JobStatus.SUPERSEDED and record.get("supersededBy"):
+    # Follow the hand-overs whatever the old job's status now is (a superseded job may have been deleted).
+    while record and record.get("supersededBy"):
         record = store.get(record["supersededBy"])
     return record
 
@@ -75,12 +84,25 @@ def evict(store: JobStore, sagemaker: Any, stack_name: str, keep_endpoint: str, 
         if not owner or owner.get("resources", {}).get("endpointName") != name or not _claim(store, owner["jobId"]):
             LOG.info("endpoint %s is not evictable now (its job is not READY)", name)
             continue
-        described = describe_endpoint(sagemaker, name)
-        delete_quietly(sagemaker.delete_endpoint, EndpointName=name)
+        try:
+            described = describe_endpoint(sagemaker, name)
+            delete_quietly(sagemaker.delete_endpoint, EndpointName=name)
+        except ClientError:
+            _release(store, owner["jobId"])  # the endpoint is still there: the job still serves it
+            raise
         if described and described.get("EndpointConfigName"):
             delete_quietly(sagemaker.delete_endpoint_config, EndpointConfigName=described["EndpointConfigName"])
         evicted.append(name)
     return evicted
+
+
+def _release(store: JobStore, job_id: str) -> None:
+    """Undo a claim whose endpoint could not be deleted."""
+    try:
+        store.update(job_id, status=JobStatus.READY.value, expected_status=JobStatus.ENDPOINT_DELETED.value)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
 
 
 def _claim(store: JobStore, job_id: str) -> bool:

@@ -4,7 +4,11 @@ run created that nothing uses (a model or endpoint config left without an endpoi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from sagestep_service.logic.sagemaker_resources import delete_quietly, describe_endpoint
 
@@ -38,25 +42,46 @@ def explain(error: str, cause: str | None, plan: dict[str, Any]) -> tuple[str, s
     return error, (cause or error)[:MAX_CAUSE]
 
 
-def clean_up(sagemaker: Any, job_id: str, plan: dict[str, Any]) -> list[str]:
+@dataclass
+class Cleanup:
+    """What a cleanup deleted and what it had to leave (with the reason)."""
+
+    deleted: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
+
+    def delete(self, what: str, call: Callable[..., Any], **kwargs: Any) -> bool:
+        """Delete one resource; a failure is recorded, not raised, so the other deletions still happen."""
+        try:
+            if delete_quietly(call, **kwargs):
+                self.deleted.append(what)
+            return True
+        except ClientError as exc:
+            self.left.append(f"{what} ({exc.response['Error'].get('Code', 'error')})")
+            return False
+
+
+def clean_up(sagemaker: Any, job_id: str, plan: dict[str, Any]) -> Cleanup:
     """Delete the failed run's own endpoint (when it created one), then its endpoint config and model if
-    no endpoint uses them. Never touches another job's endpoint. Returns what was deleted."""
-    deleted: list[str] = []
+    no endpoint uses them. Never touches another job's endpoint. Each deletion is tried even when another
+    fails; what could not be deleted is reported."""
+    cleanup = Cleanup()
     if "model" not in plan:
-        return deleted
+        return cleanup
     endpoint_name = plan["endpoint"]["EndpointName"]
-    endpoint = describe_endpoint(sagemaker, endpoint_name)
+    try:
+        endpoint = describe_endpoint(sagemaker, endpoint_name)
+    except ClientError as exc:
+        cleanup.left.append(f"endpoint/{endpoint_name} ({exc.response['Error'].get('Code', 'error')})")
+        return cleanup
     if plan["deployMode"] == "CREATE" and endpoint is not None:
-        if delete_quietly(sagemaker.delete_endpoint, EndpointName=endpoint_name):
-            deleted.append(f"endpoint/{endpoint_name}")
+        if not cleanup.delete(f"endpoint/{endpoint_name}", sagemaker.delete_endpoint, EndpointName=endpoint_name):
+            return cleanup  # its config and model are still in use
         endpoint = None
-    in_use = endpoint is not None and (
+    if endpoint is not None and (
         endpoint.get("EndpointConfigName") == job_id or endpoint.get("EndpointStatus") in {"Updating", "Creating"}
-    )
-    if in_use:
-        return deleted
-    if delete_quietly(sagemaker.delete_endpoint_config, EndpointConfigName=job_id):
-        deleted.append(f"endpoint-config/{job_id}")
-    if delete_quietly(sagemaker.delete_model, ModelName=job_id):
-        deleted.append(f"model/{job_id}")
-    return deleted
+    ):
+        cleanup.left.append(f"endpoint-config/{job_id} and model/{job_id} (in use by endpoint {endpoint_name})")
+        return cleanup
+    cleanup.delete(f"endpoint-config/{job_id}", sagemaker.delete_endpoint_config, EndpointConfigName=job_id)
+    cleanup.delete(f"model/{job_id}", sagemaker.delete_model, ModelName=job_id)
+    return cleanup

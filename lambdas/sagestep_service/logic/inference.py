@@ -43,6 +43,9 @@ def resolve_endpoint(store: JobStore, sagemaker: Any, owner: str, stack_name: st
     return request.endpointName
 
 
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+
+
 def to_csv(rows: list[list[float]]) -> str:
     """Feature rows as the container's text/csv input (repr keeps full float precision)."""
     return "\n".join(",".join(repr(float(v)) for v in row) for row in rows) + "\n"
@@ -56,15 +59,21 @@ def predict(runtime: Any, endpoint: str, request: InferRequest) -> InferResponse
         x_axis = request.range.points()
         base = rows[0]
         rows = [[*base[:-1], x] for x in x_axis]
+    body = to_csv(rows)
+    if len(body) > MAX_PAYLOAD_BYTES:
+        raise BadRequest("input", f"the rows take {len(body):,} bytes; an endpoint accepts at most 6 MB a request")
     try:
         response = runtime.invoke_endpoint(
-            EndpointName=endpoint, ContentType="text/csv", Accept="application/json", Body=to_csv(rows)
+            EndpointName=endpoint, ContentType="text/csv", Accept="application/json", Body=body
         )
     except ClientError as exc:
         error = exc.response.get("Error", {})
         if error.get("Code") == "ModelError":
             raise BadRequest("input", str(exc.response.get("OriginalMessage") or error.get("Message"))) from exc
         raise UpstreamError(f"endpoint {endpoint!r} could not be invoked: {error.get('Message', exc)}") from exc
-    payload = json.loads(response["Body"].read())
-    predictions = payload["predictions"] if isinstance(payload, dict) else payload
-    return InferResponse(predictions=predictions, x_axis=x_axis)
+    try:
+        payload = json.loads(response["Body"].read())
+        predictions = payload["predictions"] if isinstance(payload, dict) else payload
+        return InferResponse(predictions=predictions, x_axis=x_axis)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UpstreamError(f"endpoint {endpoint!r} answered without a list of predictions") from exc

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sagestep_service.errors import BadRequest
 from sagestep_service.models.api import HpoRequest, TrainRequest
 from sagestep_service.settings import TrainingSettings
 
@@ -161,26 +162,37 @@ def training_plan(
         plan["endpoint"] = {
             "EndpointName": previous["resources"]["endpointName"],
             "EndpointConfigName": job_id,
-            "DeploymentConfig": deployment_config(deployment.trafficRouting, deployment.autoRollbackAlarmName),
+            "DeploymentConfig": deployment_config(
+                deployment.trafficRouting,
+                deployment.autoRollbackAlarmName,
+                deployment.deadlineSeconds or settings.endpoint_deadline_seconds,
+            ),
         }
     return plan
 
 
-def deployment_config(traffic_routing: str, alarm_name: str | None) -> dict[str, Any]:
+#: Seconds SageMaker watches the rollback alarm after shifting traffic (alarms are only evaluated then).
+BAKING_SECONDS = 600
+
+
+def deployment_config(traffic_routing: str, alarm_name: str | None, deadline_seconds: int) -> dict[str, Any]:
     """SageMaker deployment guardrails for an in-place update: blue/green, optionally with a canary and
-    automatic rollback on a CloudWatch alarm."""
-    routing: dict[str, Any] = {"Type": traffic_routing, "WaitIntervalInSeconds": 0}
+    automatic rollback on a CloudWatch alarm. SageMaker gives up (and rolls back) by the job's deadline,
+    within its bounds of 600 to 14,400 s, so that a job that fails its deadline does not see its update
+    completed later."""
+    baking = BAKING_SECONDS if alarm_name else 0
+    routing: dict[str, Any] = {"Type": traffic_routing, "WaitIntervalInSeconds": baking}
     if traffic_routing == "CANARY":
         routing = {
             "Type": "CANARY",
-            "WaitIntervalInSeconds": 300,
+            "WaitIntervalInSeconds": max(baking, 300),
             "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10},
         }
     config: dict[str, Any] = {
         "BlueGreenUpdatePolicy": {
             "TrafficRoutingConfiguration": routing,
             "TerminationWaitInSeconds": 120,
-            "MaximumExecutionTimeoutInSeconds": 3600,
+            "MaximumExecutionTimeoutInSeconds": min(max(deadline_seconds, 600), 14400),
         }
     }
     if alarm_name:
@@ -215,6 +227,8 @@ def hpo_plan(settings: TrainingSettings, job_id: str, owner: str, request: HpoRe
     ranges = {
         kind: [r for r in items if r["Name"] not in request.hyperparameters] for kind, items in PARAMETER_RANGES.items()
     }
+    if not any(ranges.values()):
+        raise BadRequest("hyperparameters", "fixes every hyperparameter the sagemaker strategy tunes")
     return {
         "hpoStrategy": "sagemaker",
         "tuningJob": {

@@ -131,7 +131,7 @@ def resolve(store: JobStore, sfn: Any, job_id: str, token: str, outcome: Outcome
     """Hand the outcome to Step Functions exactly once (the conditional removal of the token decides who
     resumes when a check and an event race). Returns whether this call resumed the execution."""
     try:
-        store.take_wait(job_id, token)
+        waiting = store.take_wait(job_id, token)
     except StaleToken:
         return False
     try:
@@ -142,6 +142,8 @@ def resolve(store: JobStore, sfn: Any, job_id: str, token: str, outcome: Outcome
     except ClientError as exc:
         # The execution may have timed out or been stopped meanwhile: nothing is waiting any more.
         if exc.response["Error"]["Code"] not in {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}:
+            # Not delivered (e.g. throttled): put the wait back so that the event's retry finds it.
+            store.set_wait(job_id, waiting["waitKey"], token, waiting.get("waitExpect") or {})
             raise
         LOG.warning("task token of job %s no longer accepted: %s", job_id, exc.response["Error"]["Code"])
         return False

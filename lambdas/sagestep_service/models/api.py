@@ -34,8 +34,9 @@ def _check_hyperparameters(value: dict[str, Scalar]) -> dict[str, Scalar]:
             raise ValueError(f"hyperparameter {name!r} must be a finite number")
         if len(str(item)) > 2500:
             raise ValueError(f"hyperparameter {name!r} is longer than 2500 characters")
-    if len(value) > 100:
-        raise ValueError("at most 100 hyperparameters")
+    if len(value) > 64:
+        # SageMaker takes 100 per job; sagestep adds its own and an HPO job's best ones.
+        raise ValueError("at most 64 hyperparameters")
     return value
 
 

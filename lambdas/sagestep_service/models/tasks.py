@@ -27,7 +27,6 @@ class FinishDeploymentTask(_Task):
     deployMode: Literal["CREATE", "UPDATE"]
     endpointName: str
     previousJobId: str | None = None
-    metrics: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Failure(_Task):
