@@ -9,6 +9,7 @@ import json
 import threading
 from typing import Any
 
+import boto3
 import pytest
 
 from tests.unit.conftest import Backend
@@ -274,3 +275,14 @@ def test_infer_input_errors_name_the_field(backend: Backend, body: dict[str, Any
     response = backend.call("POST", "/infer", body=body)
     assert response.status == 400
     assert response.body["field"] == field
+
+
+def test_a_job_whose_execution_never_started_can_be_deleted(backend: Backend) -> None:
+    # Given a record left in a running status with no execution behind it (the submission died)
+    job_id = backend.call("POST", "/model", body=train_body(backend)).body["jobId"]
+    execution = backend.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{job_id}"
+    boto3.client("stepfunctions").stop_execution(executionArn=execution)
+    # When its owner deletes it / Then it is not refused as running
+    response = backend.call("DELETE", f"/model/{job_id}")
+    assert response.status == 200
+    assert response.body["status"] == "DELETED"
