@@ -320,8 +320,8 @@ def install(patcher: Patcher, *, endpoint_url: str, poll_interval: float = 0.25)
 
     original_state_data = state_module.StateData
 
-    def state_data(EnteredTime: str, Name: str) -> Any:
-        return original_state_data(EnteredTime=aws_timestamp(EnteredTime), Name=Name)
+    def state_data(**fields: Any) -> Any:
+        return original_state_data(**{**fields, "EnteredTime": aws_timestamp(fields["EnteredTime"])})
 
     patcher.replace(state_module, "StateData", state_data)
     return clients
