@@ -37,6 +37,7 @@ API_FUNCTION = "Api"
 TRAINING_HPO_RESULTS_FUNCTION = "TrainingHpoResults"
 TRAINING_FINISH_DEPLOYMENT_FUNCTION = "TrainingFinishDeployment"
 TRAINING_FAILURE_FUNCTION = "TrainingFailure"
+TRAINING_EXECUTION_CLOSED_FUNCTION = "TrainingExecutionClosed"
 WAIT_REGISTER_FUNCTION = "WaitRegister"
 WAIT_RESUME_FUNCTION = "WaitResume"
 
@@ -45,6 +46,7 @@ HANDLERS = {
     TRAINING_HPO_RESULTS_FUNCTION: "sagestep_service.handlers.training.record_hpo_results",
     TRAINING_FINISH_DEPLOYMENT_FUNCTION: "sagestep_service.handlers.training.finish_deployment",
     TRAINING_FAILURE_FUNCTION: "sagestep_service.handlers.training.on_failure",
+    TRAINING_EXECUTION_CLOSED_FUNCTION: "sagestep_service.handlers.training.on_execution_closed",
     WAIT_REGISTER_FUNCTION: "sagestep_service.handlers.waits.register",
     WAIT_RESUME_FUNCTION: "sagestep_service.handlers.waits.resume",
 }
@@ -57,6 +59,7 @@ ENV_ARTIFACT_BUCKET = "ARTIFACT_BUCKET"
 ENV_SAGEMAKER_ROLE_ARN = "SAGEMAKER_ROLE_ARN"
 ENV_TRAINING_IMAGE_URI = "TRAINING_IMAGE_URI"
 ENV_STACK_NAME = "STACK_NAME"
+ENV_TOPIC_ARN = "TOPIC_ARN"
 ENV_TRAINING_INSTANCE_TYPE = "TRAINING_INSTANCE_TYPE"
 ENV_ENDPOINT_INSTANCE_TYPE = "ENDPOINT_INSTANCE_TYPE"
 ENV_MAX_ENDPOINTS = "MAX_ENDPOINTS"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import ArnFormat, Aws, Stack
+from aws_cdk import ArnFormat, Aws, Duration, Stack
 from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
@@ -106,6 +108,55 @@ class Training(Construct):
         permissions.allow_sagemaker(self.failure.role, ["DeleteModel"], MODELS)
 
         self.state_machine = self._state_machine(config, state_machine_name, storage, job_store, notifications, waits)
+        self._close_abandoned_jobs(functions, job_store, notifications, waits, stack_name)
+
+    def _close_abandoned_jobs(
+        self,
+        functions: LambdaFactory,
+        job_store: JobStore,
+        notifications: Notifications,
+        waits: EventWaits,
+        stack_name: str,
+    ) -> None:
+        """A safety net for executions that end outside the state machine's own failure path (stopped by
+        hand, timed out, a runtime error no Catch can see): their jobs still get ERROR, cleanup and the one
+        notification."""
+        self.execution_closed = functions.create(
+            self,
+            constants.TRAINING_EXECUTION_CLOSED_FUNCTION,
+            description="Records ERROR, cleans up and notifies for a job whose execution ended while it ran",
+            environment={
+                constants.ENV_JOBS_TABLE_NAME: job_store.table.table_name,
+                constants.ENV_TOPIC_ARN: notifications.topic.topic_arn,
+                constants.ENV_STACK_NAME: stack_name,
+            },
+        )
+        job_store.grant_read_write(self.execution_closed.role)
+        notifications.grant_publish(self.execution_closed.role)
+        self._allow_endpoint_cleanup(self.execution_closed)
+        permissions.allow_sagemaker(self.execution_closed.role, ["DeleteModel"], MODELS)
+        rule = events.Rule(
+            self,
+            "ExecutionClosed",
+            description="Training executions that failed, timed out or were aborted",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={
+                    "stateMachineArn": [self.state_machine.state_machine_arn],
+                    "status": ["FAILED", "TIMED_OUT", "ABORTED"],
+                },
+            ),
+            targets=[
+                targets.LambdaFunction(
+                    self.execution_closed.function,
+                    dead_letter_queue=waits.dead_letter_queue,
+                    retry_attempts=20,
+                    max_event_age=Duration.hours(2),
+                )
+            ],
+        )
+        label(rule, "TrainingExecutionClosedRule")
 
     @staticmethod
     def _allow_endpoint_cleanup(service_function: ServiceFunction) -> None:

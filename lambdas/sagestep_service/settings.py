@@ -35,6 +35,12 @@ class TrainingSettings(CommonSettings):
     endpoint_deadline_seconds: int = Field(default=3600, alias="ENDPOINT_DEADLINE_SECONDS", ge=1)
 
 
+class NotificationSettings(CommonSettings):
+    """What publishing a job's notification needs."""
+
+    topic_arn: str = Field(alias="TOPIC_ARN", min_length=1)
+
+
 class DeploymentSettings(CommonSettings):
     """What finishing a deployment (eviction, hand-over) needs."""
 

@@ -39,6 +39,7 @@ EXPECTED_ENVIRONMENT = {
     constants.TRAINING_HPO_RESULTS_FUNCTION: {"JOBS_TABLE_NAME", "ARTIFACT_BUCKET"},
     constants.TRAINING_FINISH_DEPLOYMENT_FUNCTION: {"JOBS_TABLE_NAME", "MAX_ENDPOINTS", "STACK_NAME"},
     constants.TRAINING_FAILURE_FUNCTION: {"JOBS_TABLE_NAME", "STACK_NAME"},
+    constants.TRAINING_EXECUTION_CLOSED_FUNCTION: {"JOBS_TABLE_NAME", "STACK_NAME", "TOPIC_ARN"},
     constants.WAIT_REGISTER_FUNCTION: {"JOBS_TABLE_NAME"},
     constants.WAIT_RESUME_FUNCTION: {"JOBS_TABLE_NAME"},
 }
@@ -218,14 +219,14 @@ def test_variant_configuration_is_nag_clean(synth_variant: Synth) -> None:
 @pytest.mark.parametrize(
     ("resource_type", "count"),
     [
-        ("AWS::Lambda::Function", 6),
+        ("AWS::Lambda::Function", 7),
         ("AWS::DynamoDB::Table", 1),
         ("AWS::SNS::Topic", 1),
         ("AWS::S3::Bucket", 3),
         ("AWS::StepFunctions::StateMachine", 1),
         ("AWS::Cognito::UserPool", 1),
         ("AWS::Cognito::UserPoolClient", 1),
-        ("AWS::Events::Rule", 1),
+        ("AWS::Events::Rule", 2),
         ("AWS::SQS::Queue", 1),
         ("AWS::KMS::Key", 1),
         ("AWS::ApiGateway::Method", len(constants.API_ROUTES)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sagestep_service import aws
@@ -12,7 +13,7 @@ from sagestep_service.dal.jobs import JobStore
 from sagestep_service.handlers.observability import logger, metrics, tracer
 from sagestep_service.logic import deployment, failure, hpo_results
 from sagestep_service.models.tasks import FailureTask, FinishDeploymentTask, HpoResultsTask
-from sagestep_service.settings import CommonSettings, DeploymentSettings, load
+from sagestep_service.settings import CommonSettings, DeploymentSettings, NotificationSettings, load
 
 
 @logger.inject_lambda_context
@@ -73,3 +74,20 @@ def on_failure(event: FailureTask, context: LambdaContext) -> dict[str, Any]:
         "job failed", extra={"jobId": event.jobId, "error": error, "deleted": cleanup.deleted, "left": cleanup.left}
     )
     return {"error": error, "cause": cause, "cleanedUp": cleanup.deleted, "notCleanedUp": cleanup.left}
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=EventBridgeModel)
+def on_execution_closed(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:
+    """Safety net: a training execution ended while its job still had a running status."""
+    settings = load(NotificationSettings)
+    clients = aws.Clients()
+    detail: dict[str, Any] = dict(event.detail) if isinstance(event.detail, dict) else {}
+    closed = failure.close_abandoned(
+        JobStore(settings.jobs_table_name), clients.sagemaker, aws.client("sns"), settings.topic_arn, detail
+    )
+    if closed:
+        logger.warning("job closed after its execution ended", extra=closed)
+    return {"closed": closed}

@@ -10,7 +10,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from sagestep_service.dal.jobs import JobStore
 from sagestep_service.logic.sagemaker_resources import delete_quietly, describe_endpoint
+from sagestep_service.models.jobs import JobStatus
 
 MAX_CAUSE = 4000
 
@@ -85,3 +87,53 @@ def clean_up(sagemaker: Any, job_id: str, plan: dict[str, Any]) -> Cleanup:
     cleanup.delete(f"endpoint-config/{job_id}", sagemaker.delete_endpoint_config, EndpointConfigName=job_id)
     cleanup.delete(f"model/{job_id}", sagemaker.delete_model, ModelName=job_id)
     return cleanup
+
+
+def notification(job: dict[str, Any], error: str, cause: str) -> tuple[str, dict[str, Any]]:
+    """The failure message and attributes, as the state machine's NotifyFailed state publishes them."""
+    message = {
+        "jobId": job["jobId"],
+        "kind": job["kind"],
+        "status": "ERROR",
+        "summary": {"error": error, "cause": cause},
+    }
+    attributes = {
+        "kind": {"DataType": "String", "StringValue": job["kind"]},
+        "status": {"DataType": "String", "StringValue": "ERROR"},
+    }
+    return json.dumps(message), attributes
+
+
+def close_abandoned(
+    store: JobStore, sagemaker: Any, sns: Any, topic_arn: str, detail: dict[str, Any]
+) -> dict[str, Any] | None:
+    """An execution ended (failed, timed out, aborted): if its job still has a running status, the state
+    machine's failure path never ran — record ERROR, clean up and send the job's one notification.
+    Returns what was recorded, or None when the job had already ended."""
+    job = store.get(str(detail.get("name", "")))
+    if job is None or not JobStatus(job["status"]).running:
+        return None
+    status = str(detail.get("status", "FAILED"))
+    error = f"Execution{status.replace('_', ' ').title().replace(' ', '')}"
+    cause = str(detail.get("cause") or detail.get("error") or f"the workflow's execution ended {status}")[:MAX_CAUSE]
+    try:
+        plan = json.loads(detail.get("input") or "{}").get("plan", {})
+    except ValueError:
+        plan = {}
+    cleanup = clean_up(sagemaker, job["jobId"], plan)
+    if cleanup.left:
+        cause += f" (not cleaned up: {'; '.join(cleanup.left)})"
+    try:
+        store.update(
+            job["jobId"],
+            status=JobStatus.ERROR.value,
+            set_fields={"error": error, "errorCause": cause},
+            expected_status=job["status"],
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return None  # the job moved on meanwhile (its own failure path recorded it)
+        raise
+    message, attributes = notification(job, error, cause)
+    sns.publish(TopicArn=topic_arn, Message=message, MessageAttributes=attributes)
+    return {"jobId": job["jobId"], "error": error, "cause": cause, "cleanedUp": cleanup.deleted}
