@@ -34,6 +34,12 @@ moto >= 5.2 embeds a port of LocalStack's ASL interpreter. Four things are chang
    ``ABORT_GRACE_SECONDS`` it is marked ``ABORTED`` with an ``ExecutionAborted`` event, as AWS does at
    once. Its interpreter thread stays blocked (a daemon thread; the token can no longer be sent).
 
+5. "Step Functions Execution Status Change" events: moto emits none. Every execution that ends puts one on
+   the default bus (detail: executionArn, stateMachineArn, name, status, dates, input, output, error, cause),
+   so EventBridge rules on them (the stack's safety net for abandoned jobs) fire locally too.
+
+6. ``$$.State.EnteredTime`` is formatted as Step Functions formats it (milliseconds and ``Z``).
+
 ``TimeoutSecondsPath`` and ``HeartbeatSecondsPath`` work unchanged (``States.Timeout`` on expiry; moto
 reports a missed heartbeat as ``States.Timeout``, which a Catch on ``States.Timeout`` also matches on
 AWS).
@@ -43,6 +49,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -52,6 +59,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from sagestep.local.patching import Patcher
+
+LOG = logging.getLogger(__name__)
 
 #: createX action -> (describe action, name parameter, status field)
 SYNC_JOBS: Final[dict[str, tuple[str, str, str]]] = {
@@ -312,7 +321,18 @@ def install(patcher: Patcher, *, endpoint_url: str, poll_interval: float = 0.25)
         return EmptyResult()
 
     patcher.replace(StepFunctionResponse, "send_task_failure", send_task_failure)
-    patcher.replace(StepFunctionResponse, "stop_execution", _stop_execution)
+    patcher.replace(StepFunctionResponse, "stop_execution", lambda response: _stop_execution(response, clients))
+
+    # "Step Functions Execution Status Change" events: moto emits none; the stack's safety net listens to them.
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    original_terminated = BaseExecutionWorkerCommunication.terminated
+
+    def terminated(communication: Any) -> None:
+        original_terminated(communication)
+        emit_status_change(clients, communication.execution)
+
+    patcher.replace(BaseExecutionWorkerCommunication, "terminated", terminated)
 
     # `$$.State.EnteredTime`: moto writes Python's isoformat (microseconds, +00:00); Step Functions writes
     # `2026-11-22T14:05:11.527Z`, which is what the job records store.
@@ -335,7 +355,42 @@ def aws_timestamp(iso: str) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def _stop_execution(response: Any) -> Any:
+def emit_status_change(clients: InterpreterClients, execution: Any) -> None:
+    """Put the execution's "Step Functions Execution Status Change" event on the default bus, as AWS does."""
+
+    def millis(moment: Any) -> int | None:
+        return int(moment.timestamp() * 1000) if moment is not None else None
+
+    output = getattr(execution, "output", None)
+    detail = {
+        "executionArn": execution.exec_arn,
+        "stateMachineArn": execution.state_machine.arn,
+        "name": execution.name,
+        "status": getattr(execution.exec_status, "value", execution.exec_status),
+        "startDate": millis(execution.start_date),
+        "stopDate": millis(execution.stop_date),
+        "input": json.dumps(execution.input_data),
+        "output": json.dumps(output) if output is not None else None,
+        "error": execution.error,
+        "cause": execution.cause,
+    }
+    region = execution.exec_arn.split(":")[3]
+    try:
+        clients.get(region, "events").put_events(
+            Entries=[
+                {
+                    "Source": "aws.states",
+                    "DetailType": "Step Functions Execution Status Change",
+                    "Detail": json.dumps(detail),
+                    "Resources": [execution.exec_arn],
+                }
+            ]
+        )
+    except Exception:
+        LOG.exception("could not put the status change event of %s", execution.exec_arn)
+
+
+def _stop_execution(response: Any, clients: InterpreterClients) -> Any:
     """StopExecution with ``error``/``cause``, ending executions blocked on a task token."""
     import datetime as dt
 
@@ -348,6 +403,11 @@ def _stop_execution(response: Any) -> Any:
     error, cause = response._get_param("error"), response._get_param("cause")
     stop_date = dt.datetime.now(dt.UTC)
     if execution.exec_status == ExecutionStatus.RUNNING:
+        # Set before stopping: the status change event is put as soon as the worker ends.
+        if error is not None:
+            execution.error = error
+        if cause is not None:
+            execution.cause = cause
         execution.stop(stop_date=stop_date, error=error, cause=cause)
         deadline = time.monotonic() + ABORT_GRACE_SECONDS
         while execution.exec_status == ExecutionStatus.RUNNING and time.monotonic() < deadline:
@@ -363,6 +423,8 @@ def _stop_execution(response: Any) -> Any:
             )
             execution.stop_date = stop_date
             execution.exec_status = ExecutionStatus.ABORTED
+            # The worker stays blocked on its token and never reports the end itself.
+            emit_status_change(clients, execution)
         if error is not None:
             execution.error = error
         if cause is not None:

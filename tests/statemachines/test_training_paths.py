@@ -7,6 +7,7 @@ one notification sent and the SageMaker resources left behind.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -208,3 +209,26 @@ def test_in_place_update_then_failed_update_rolls_back(harness: Harness) -> None
     assert third.job_id not in harness.models()
     assert third.job_id not in harness.endpoint_configs()
     assert isinstance(harness.predict(endpoint, [500, 1800, 6.5, 15, 50]), float)
+
+
+def test_an_execution_stopped_by_hand_still_ends_its_job_in_error(harness: Harness) -> None:
+    # Given a job whose training runs for a while
+    body = {**harness.regression, "hyperparameters": {"epochs": 400, "early_stopping_patience": 400}}
+    job_id = harness.submit("/model", body)
+    deadline = time.monotonic() + 60
+    while harness.job("model", job_id)["status"] != "TRAINING_MODEL":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    # When an operator stops its execution (no Catch runs for that)
+    arn = harness.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{job_id}"
+    harness.sfn.stop_execution(executionArn=arn, error="Operator", cause="stopped from the console")
+    # Then the execution's status change event closes the job: ERROR with the reason, one notification
+    while (record := harness.job("model", job_id))["status"] != "ERROR":
+        assert time.monotonic() < deadline + 60, record["status"]
+        time.sleep(0.2)
+    assert record["error"] == "ExecutionAborted"
+    assert "stopped from the console" in record["errorCause"]
+    [note] = harness.notifications_for(job_id)
+    assert note["attributes"] == {"kind": "model", "status": "ERROR"}
+    harness.sagemaker.stop_training_job(TrainingJobName=job_id)
+    harness.runtime.wait_idle(60)
