@@ -56,11 +56,12 @@ class EventWaits(Construct):
             resource_name=f"{state_machine_name_prefix}*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
+        job_store.grant(self.register.role, ["UpdateItem"])
+        job_store.grant(self.resume.role, ["UpdateItem"], query_indexes=[constants.GSI_BY_WAIT_KEY])
         for wait_function in (self.register, self.resume):
-            job_store.grant_read_write(wait_function.role)
             permissions.allow(
                 wait_function.role,
-                ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+                ["states:SendTaskSuccess", "states:SendTaskFailure"],
                 [state_machines],
                 reason="Task tokens may come from any state machine of this stack (named '<stack>-<workflow>').",
             )

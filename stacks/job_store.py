@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -87,6 +89,21 @@ class JobStore(Construct):
             )
         )
         self._grant_key(role, write=True)
+
+    def grant(self, role: iam.Role, actions: Sequence[str], *, query_indexes: Sequence[str] = ()) -> None:
+        """Exactly `actions` (e.g. `GetItem`, `UpdateItem`) on the table, and `Query` on the named indexes: for
+        functions that need less than read/write."""
+        role.add_to_policy(
+            iam.PolicyStatement(actions=[f"dynamodb:{a}" for a in actions], resources=[self.table.table_arn])
+        )
+        if query_indexes:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["dynamodb:Query"],
+                    resources=[f"{self.table.table_arn}/index/{name}" for name in query_indexes],
+                )
+            )
+        self._grant_key(role, write=any(a != "GetItem" for a in actions))
 
     def grant_update_item(self, role: iam.Role) -> None:
         """`UpdateItem` only: what the state machine's DynamoDB integration needs to record status changes."""

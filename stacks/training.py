@@ -67,7 +67,7 @@ class Training(Construct):
             description="Records the best hyperparameters, objective and trials of an HPO job",
             environment={**table_env, constants.ENV_ARTIFACT_BUCKET: storage.artifact_bucket.bucket_name},
         )
-        job_store.grant_read_write(self.hpo_results.role)
+        job_store.grant(self.hpo_results.role, ["UpdateItem"])
         storage.grant_read(self.hpo_results.role, storage.artifact_bucket, "hpo_results.json of the HPO job")
         permissions.allow_sagemaker(
             self.hpo_results.role,
@@ -86,7 +86,7 @@ class Training(Construct):
                 constants.ENV_STACK_NAME: stack_name,
             },
         )
-        job_store.grant_read_write(self.finish_deployment.role)
+        job_store.grant(self.finish_deployment.role, ["GetItem", "UpdateItem"])
         self._allow_endpoint_cleanup(self.finish_deployment)
         permissions.allow_sagemaker(self.finish_deployment.role, ["DescribeTrainingJob"], TRAINING_JOBS)
         permissions.allow(
@@ -101,9 +101,8 @@ class Training(Construct):
             self,
             constants.TRAINING_FAILURE_FUNCTION,
             description="Explains a failed job (error and cause on the record) and removes what it created",
-            environment={**table_env, constants.ENV_STACK_NAME: stack_name},
+            environment={constants.ENV_STACK_NAME: stack_name},
         )
-        job_store.grant_read_write(self.failure.role)
         self._allow_endpoint_cleanup(self.failure)
         permissions.allow_sagemaker(self.failure.role, ["DeleteModel"], MODELS)
 
@@ -131,7 +130,7 @@ class Training(Construct):
                 constants.ENV_STACK_NAME: stack_name,
             },
         )
-        job_store.grant_read_write(self.execution_closed.role)
+        job_store.grant(self.execution_closed.role, ["GetItem", "UpdateItem"])
         notifications.grant_publish(self.execution_closed.role)
         self._allow_endpoint_cleanup(self.execution_closed)
         permissions.allow_sagemaker(self.execution_closed.role, ["DeleteModel"], MODELS)
