@@ -90,7 +90,11 @@ class EventWaits(Construct):
             description="SageMaker endpoint state changes of sagestep endpoints resume waiting executions",
             source=[constants.SAGEMAKER_EVENT_SOURCE],
             detail_type=[constants.SAGEMAKER_ENDPOINT_STATE_CHANGE],
-            detail={"EndpointName": [{"prefix": prefix} for prefix in constants.ENDPOINT_NAME_PREFIXES]},
+            detail={
+                "EndpointName": [{"prefix": prefix} for prefix in constants.ENDPOINT_NAME_PREFIXES],
+                # Only the states that end a wait: CREATING/UPDATING/DELETING events would invoke for nothing.
+                "EndpointStatus": ["IN_SERVICE", "FAILED", "UPDATE_ROLLBACK_FAILED", "OUT_OF_SERVICE"],
+            },
         )
 
     def add_resume_rule(

@@ -563,7 +563,10 @@ def test_endpoint_events_resume_waits_with_retries_and_a_dead_letter_queue(synth
     pattern = rule["Properties"]["EventPattern"]
     assert pattern["source"] == ["aws.sagemaker"]
     assert pattern["detail-type"] == ["SageMaker Endpoint State Change"]
-    assert pattern["detail"] == {"EndpointName": [{"prefix": "model-"}]}
+    assert pattern["detail"] == {
+        "EndpointName": [{"prefix": "model-"}],
+        "EndpointStatus": ["IN_SERVICE", "FAILED", "UPDATE_ROLLBACK_FAILED", "OUT_OF_SERVICE"],
+    }
     (target,) = rule["Properties"]["Targets"]
     resume_id, _ = synth.labelled(constants.WAIT_RESUME_FUNCTION)
     queue_id, queue = synth.labelled("WaitResumeDeadLetterQueue")
