@@ -101,8 +101,9 @@ class Training(Construct):
             self,
             constants.TRAINING_FAILURE_FUNCTION,
             description="Explains a failed job (error and cause on the record) and removes what it created",
-            environment={constants.ENV_STACK_NAME: stack_name},
+            environment={**table_env, constants.ENV_STACK_NAME: stack_name},
         )
+        job_store.grant(self.failure.role, ["UpdateItem"])  # ends a failed update's endpoint reservation
         self._allow_endpoint_cleanup(self.failure)
         permissions.allow_sagemaker(self.failure.role, ["DeleteModel"], MODELS)
 

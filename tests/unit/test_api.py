@@ -286,3 +286,27 @@ def test_a_job_whose_execution_never_started_can_be_deleted(backend: Backend) ->
     response = backend.call("DELETE", f"/model/{job_id}")
     assert response.status == 200
     assert response.body["status"] == "DELETED"
+
+
+class TestInPlaceUpdates:
+    def test_one_update_of_an_endpoint_at_a_time(self, backend: Backend) -> None:
+        # Given a READY model whose endpoint one job is already updating
+        ready = backend.call("POST", "/model", body=train_body(backend)).body["jobId"]
+        backend.deploy_fake_endpoint(ready)
+        first = backend.call("POST", "/model", body=train_body(backend, updateEndpointOf=ready))
+        assert first.status == 202
+        assert backend.call("GET", f"/model/{ready}").body["updatingBy"] == first.body["jobId"]
+        # When a second update of the same endpoint is submitted
+        second = backend.call("POST", "/model", body=train_body(backend, updateEndpointOf=ready, description="2"))
+        # Then it is a conflict naming the running update, and the READY job cannot be deleted meanwhile
+        assert second.status == 409
+        assert first.body["jobId"] in second.body["message"]
+        assert backend.call("DELETE", f"/model/{ready}").status == 409
+        assert len(backend.executions()) == 2
+
+    def test_a_failed_start_gives_the_endpoint_back(self, backend: Backend) -> None:
+        ready = backend.call("POST", "/model", body=train_body(backend)).body["jobId"]
+        backend.deploy_fake_endpoint(ready)
+        backend.break_state_machine()
+        assert backend.call("POST", "/model", body=train_body(backend, updateEndpointOf=ready)).status == 502
+        assert backend.call("GET", f"/model/{ready}").body.get("updatingBy") is None

@@ -23,6 +23,10 @@ class JobExists(Exception):
     """A conditional put found a record with the same id."""
 
 
+class EndpointBusy(Exception):
+    """The job's endpoint is not READY or another in-place update holds it."""
+
+
 class StaleToken(Exception):
     """The wait token was already consumed (or replaced)."""
 
@@ -131,9 +135,11 @@ class JobStore:
         remove_fields: tuple[str, ...] = (),
         resources: dict[str, str] | None = None,
         expected_status: str | None = None,
+        require_absent: tuple[str, ...] = (),
     ) -> None:
         """Change a record: optionally its status (appending to the history), top-level fields and
-        entries of ``resources``. ``expected_status`` makes the change conditional."""
+        entries of ``resources``. ``expected_status`` and ``require_absent`` (attributes that must not
+        exist) make the change conditional."""
         now = now_iso()
         names: dict[str, str] = {"#updatedAt": "updatedAt"}
         values: dict[str, Any] = {":now": now}
@@ -166,6 +172,9 @@ class JobStore:
             names["#status"] = "status"
             values[":expected"] = expected_status
             condition += " AND #status = :expected"
+        for i, name in enumerate(require_absent):
+            names[f"#absent{i}"] = name
+            condition += f" AND attribute_not_exists(#absent{i})"
         self._table.update_item(
             Key={"jobId": job_id},
             UpdateExpression=expression,
@@ -173,6 +182,35 @@ class JobStore:
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
+
+    def reserve_endpoint(self, job_id: str, updating_job_id: str) -> None:
+        """Mark a READY job's endpoint as being updated in place by ``updating_job_id`` (one update at a
+        time; a replay of the same submission passes). Raises ``EndpointBusy`` otherwise."""
+        try:
+            self._table.update_item(
+                Key={"jobId": job_id},
+                UpdateExpression="SET updatingBy = :job, updatedAt = :now",
+                ConditionExpression="#status = :ready AND (attribute_not_exists(updatingBy) OR updatingBy = :job)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":job": updating_job_id, ":ready": "READY", ":now": now_iso()},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise EndpointBusy(job_id) from exc
+            raise
+
+    def release_endpoint(self, job_id: str, updating_job_id: str) -> None:
+        """End ``updating_job_id``'s reservation of the job's endpoint (no-op if it holds none)."""
+        try:
+            self._table.update_item(
+                Key={"jobId": job_id},
+                UpdateExpression="REMOVE updatingBy",
+                ConditionExpression="updatingBy = :job",
+                ExpressionAttributeValues={":job": updating_job_id},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def set_wait(self, job_id: str, wait_key: str, token: str, expect: dict[str, str]) -> None:
         """Store a task token with the job, findable by ``wait_key``."""

@@ -68,6 +68,7 @@ def on_failure(event: FailureTask, context: LambdaContext) -> dict[str, Any]:
     """Explain the caught error and remove what the failed run created and nothing uses."""
     error, cause = failure.explain(event.failure.Error, event.failure.Cause, event.plan)
     cleanup = failure.clean_up(aws.Clients().sagemaker, event.jobId, event.plan)
+    failure.release_update(JobStore(load(CommonSettings).jobs_table_name), event.jobId, event.plan)
     if cleanup.left:
         cause += f" (not cleaned up: {'; '.join(cleanup.left)})"
     logger.warning(

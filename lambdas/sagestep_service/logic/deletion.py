@@ -44,6 +44,11 @@ def delete_model_job(
         raise Conflict(f"job {record['jobId']!r} is still running (status {status}); delete it when it has ended")
     if status == JobStatus.DELETED:
         return JobView.model_validate(record)
+    if record.get("updatingBy"):
+        raise Conflict(
+            f"job {record['jobId']!r} has an in-place update running (job {record['updatingBy']!r}); "
+            "delete it when that has ended"
+        )
     resources = record.get("resources", {})
     deleted: list[str] = []
     if owns_endpoint(record) and delete_quietly(sagemaker.delete_endpoint, EndpointName=resources["endpointName"]):

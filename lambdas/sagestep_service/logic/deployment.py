@@ -108,7 +108,12 @@ def _release(store: JobStore, job_id: str) -> None:
 def _claim(store: JobStore, job_id: str) -> bool:
     """Mark a READY job ENDPOINT_DELETED; False if it is not READY (deploying, or claimed by another)."""
     try:
-        store.update(job_id, status=JobStatus.ENDPOINT_DELETED.value, expected_status=JobStatus.READY.value)
+        store.update(
+            job_id,
+            status=JobStatus.ENDPOINT_DELETED.value,
+            expected_status=JobStatus.READY.value,
+            require_absent=("updatingBy",),  # an endpoint being updated in place is not evicted
+        )
         return True
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
@@ -123,6 +128,7 @@ def hand_over(store: JobStore, previous_job_id: str, new_job_id: str) -> None:
             previous_job_id,
             status=JobStatus.SUPERSEDED.value,
             set_fields={"supersededBy": new_job_id},
+            remove_fields=("updatingBy",),
             expected_status=JobStatus.READY.value,
         )
     except ClientError as exc:

@@ -89,6 +89,12 @@ def clean_up(sagemaker: Any, job_id: str, plan: dict[str, Any]) -> Cleanup:
     return cleanup
 
 
+def release_update(store: JobStore, job_id: str, plan: dict[str, Any]) -> None:
+    """A failed in-place update gives the previous job's endpoint back (its reservation ends)."""
+    if plan.get("deployMode") == "UPDATE" and plan.get("previousJobId"):
+        store.release_endpoint(plan["previousJobId"], job_id)
+
+
 def notification(job: dict[str, Any], error: str, cause: str) -> tuple[str, dict[str, Any]]:
     """The failure message and attributes, as the state machine's NotifyFailed state publishes them."""
     message = {
@@ -121,6 +127,7 @@ def close_abandoned(
     except ValueError:
         plan = {}
     cleanup = clean_up(sagemaker, job["jobId"], plan)
+    release_update(store, job["jobId"], plan)
     if cleanup.left:
         cause += f" (not cleaned up: {'; '.join(cleanup.left)})"
     try:

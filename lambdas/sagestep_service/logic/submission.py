@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sagestep_service.dal.jobs import JobExists, JobStore, now_iso, owner_kind
+from sagestep_service.dal.jobs import EndpointBusy, JobExists, JobStore, now_iso, owner_kind
 from sagestep_service.errors import BadRequest, Conflict, NotFound
 from sagestep_service.logic import datasets, plans
 from sagestep_service.models.api import HpoRequest, TrainRequest
@@ -104,7 +104,22 @@ class Submitter:
             hyperparameters,
             previous,
         )
-        return self._start(job_id, JobKind.MODEL, owner, body, "TRAIN", plan)
+        if previous is None:
+            return self._start(job_id, JobKind.MODEL, owner, body, "TRAIN", plan)
+        # One in-place update of an endpoint at a time: reserved here, released when the update ends.
+        try:
+            self._store.reserve_endpoint(previous["jobId"], job_id)
+        except EndpointBusy as exc:
+            current = self._store.get(previous["jobId"]) or {}
+            raise Conflict(
+                f"updateEndpointOf: the endpoint of {previous['jobId']!r} is being updated by job "
+                f"{current.get('updatingBy', '?')!r}; wait for it to end"
+            ) from exc
+        try:
+            return self._start(job_id, JobKind.MODEL, owner, body, "TRAIN", plan)
+        except BaseException:
+            self._store.release_endpoint(previous["jobId"], job_id)
+            raise
 
     def submit_hpo(self, owner: str, request: HpoRequest, idempotency_key: str | None) -> Submission:
         """``POST /hpo``."""

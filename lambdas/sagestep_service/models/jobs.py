@@ -104,6 +104,7 @@ class JobView(BaseModel):
     error: str | None = None
     errorCause: str | None = None
     supersededBy: str | None = None
+    updatingBy: str | None = Field(default=None, description="A job updating this job's endpoint in place.")
     history: list[StatusChange] = Field(default_factory=list)
 
 
