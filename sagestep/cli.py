@@ -794,6 +794,49 @@ def _print_local_info(console: Console, info: Any, config: Path) -> None:
     )
 
 
+#: `sagestep local fault KIND` -> the runtime's fault names (sagestep.local.faults).
+FAULT_KINDS = {
+    "fail-training": "fail_next_training_job",
+    "fail-endpoint": "fail_next_endpoint",
+    "hang-endpoint": "hang_next_endpoint",
+    "fail-update": "fail_next_endpoint_update",
+    "throttle": "throttle",
+}
+
+
+@local_app.command("fault")
+def local_fault(
+    ctx: typer.Context,
+    kind: Annotated[
+        str | None,
+        typer.Argument(help=f"One of {', '.join(FAULT_KINDS)}; without it, list the armed faults.", show_default=False),
+    ] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="The failure reason to report.")] = None,
+    operation: Annotated[
+        str | None, typer.Option("--operation", help="throttle: the SageMaker API, e.g. CreateEndpoint.")
+    ] = None,
+    count: Annotated[int, typer.Option("--count", min=1, max=100, help="throttle: how many calls.")] = 1,
+    json_out: JsonOpt = False,
+) -> None:
+    """Make the running local runtime fail on purpose (the next training job, endpoint, update, or a throttled
+    call), to see a failure path end to end."""
+    spec: dict[str, Any] | None = None
+    if kind is not None:
+        if kind not in FAULT_KINDS:
+            raise CliError(f"fault: unknown kind {kind!r} (one of {', '.join(FAULT_KINDS)})")
+        if kind == "throttle" and not operation:
+            raise CliError("--operation: throttle needs the SageMaker API to throttle, e.g. CreateEndpoint")
+        spec = _drop_none(
+            fault=FAULT_KINDS[kind], reason=reason, operation=operation, count=count if kind == "throttle" else None
+        )
+    armed = _client(ctx, True, None, None, None).local_faults(spec)
+    if json_out:
+        _print_json(armed)
+        return
+    lines = [f"{name}: {value}" for name, value in armed.items() if value]
+    _out().print("\n".join(lines) if lines else "no fault armed", soft_wrap=True, markup=False)
+
+
 @local_app.command("upload")
 def local_upload(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="A CSV file.")],

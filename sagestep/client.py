@@ -25,6 +25,7 @@ import os
 import random
 import threading
 import time
+import urllib.parse
 import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
@@ -619,6 +620,14 @@ class SagestepClient:
             if response.is_success:
                 return response
             raise error_from_response(response)
+
+    def local_faults(self, spec: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Local runtime only: arm a fault (``{"fault": "fail_next_training_job", "reason": ...}``, see
+        ``sagestep.local.faults.Faults.apply``) or, without ``spec``, list the armed ones."""
+        parts = urllib.parse.urlsplit(self.api_url)
+        url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/_local/faults", "", ""))
+        method = "POST" if spec is not None else "GET"
+        return dict(self._request(method, url, json=dict(spec) if spec is not None else None).json())
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         if retry_after:

@@ -42,6 +42,8 @@ from sagestep.local.template import DEFAULT_ACCOUNT_ID, RestApiSpec, Route
 logger = logging.getLogger(__name__)
 
 Invoke = Callable[[str, dict[str, Any]], Any]
+AdminHandler = Callable[[Any], Any]
+ADMIN_PREFIX = "/_local/"
 """`invoke(function_logical_id, event) -> proxy response`: runs the integration's Lambda handler."""
 
 INTEGRATION_TIMEOUT_SECONDS = 29.0
@@ -147,6 +149,9 @@ class LocalApiGateway:
         port: TCP port; 0 picks a free one (see `port` after `start`).
         account_id, region: for `requestContext`.
         integration_timeout: seconds before 504, 29 like API Gateway.
+        admin: local-only routes `/_local/<name>` outside the stage (so they never shadow the API's):
+            `handler(body or None) -> JSON-able`, GET with no body, POST with a JSON body; they need a valid
+            ID token of one of the API's user pools; a `ValueError` is a 400.
 
     Use as a context manager, or `start()` / `stop()`; `url` is the stage URL like the stack's API URL
     output. `wsgi_app` serves without a socket (e.g. with `werkzeug.test.Client`).
@@ -163,6 +168,7 @@ class LocalApiGateway:
         account_id: str = DEFAULT_ACCOUNT_ID,
         region: str = "us-east-1",
         integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
+        admin: Mapping[str, AdminHandler] | None = None,
     ) -> None:
         if authorizer is None and any(r.authorization_type == "COGNITO_USER_POOLS" for r in api.routes):
             raise ValueError(f"REST API {api.logical_id} has Cognito-authorized methods: pass an authorizer")
@@ -174,6 +180,7 @@ class LocalApiGateway:
         self.region = region
         self.integration_timeout = integration_timeout
         self.routes = RouteTable(api.routes)
+        self.admin = dict(admin or {})
         self._requested_port = port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -237,6 +244,8 @@ class LocalApiGateway:
     def handle(self, request: Request) -> Response:
         """Answer one request as API Gateway would."""
         request_id = _request_id()
+        if request.path.startswith(ADMIN_PREFIX) and request.path[len(ADMIN_PREFIX) :] in self.admin:
+            return self._admin(request, request_id)
         stage_prefix = f"/{self.api.stage_name}"
         if request.path != stage_prefix and not request.path.startswith(stage_prefix + "/"):
             return self._error(MISSING_AUTHENTICATION_TOKEN, "Missing Authentication Token", request_id)
@@ -386,6 +395,23 @@ class LocalApiGateway:
                 "%s %s: malformed Lambda proxy response from %s: %s", route.method, route.path, function, exc
             )
             return self._error(INTEGRATION_FAILURE, "Internal server error", request_id)
+
+    def _admin(self, request: Request, request_id: str) -> Response:
+        """A local-only administration route (e.g. fault injection), for any signed-in user of the API."""
+        pools = {pool for route in self.api.routes for pool in route.user_pool_ids}
+        if self.authorizer is not None and pools:
+            try:
+                self.authorizer.authorize(request.headers.get("Authorization"), pools)
+            except Unauthorized as exc:
+                return self._error(UNAUTHORIZED, exc.message, request_id)
+        if request.method not in {"GET", "POST"}:
+            return Response(json.dumps({"message": "use GET or POST"}), status=405, mimetype="application/json")
+        try:
+            body = json.loads(request.get_data() or b"null") if request.method == "POST" else None
+            result = self.admin[request.path[len(ADMIN_PREFIX) :]](body)
+        except ValueError as exc:
+            return Response(json.dumps({"message": str(exc)}), status=400, mimetype="application/json")
+        return Response(json.dumps(result), status=200, mimetype="application/json")
 
     def _error(self, response_type: str, message: str, request_id: str) -> Response:
         status = _DEFAULT_STATUS[response_type]

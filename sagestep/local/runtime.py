@@ -176,6 +176,7 @@ class LocalRuntime:
                 port=self._port,
                 account_id=aws.account_id,
                 region=aws.region,
+                admin={"faults": self._faults_route},
             ).start()
         except BaseException:
             self.stop()
@@ -300,6 +301,14 @@ class LocalRuntime:
             timeout_seconds=spec.timeout_seconds,
         )
         return self._handlers[function_logical_id](event, context)
+
+    def _faults_route(self, spec: Any) -> dict[str, Any]:
+        """``/_local/faults``: GET lists the armed faults, POST ``{"fault": ...}`` arms one (see ``Faults.apply``)."""
+        if spec is not None:
+            if not isinstance(spec, dict):
+                raise ValueError('expected {"fault": ..., "reason"?, "operation"?, "count"?}')
+            self.faults.apply(spec)
+        return self.faults.pending()
 
     def _subscribe_notifications(self, aws: LocalAws, topic_arn: str) -> None:
         """A local queue subscribed to the topic, so that :meth:`notifications` sees every message."""

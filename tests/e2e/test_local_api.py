@@ -341,3 +341,19 @@ def _decode(part: str) -> dict[str, Any]:
 
 def _claims(token: str) -> dict[str, Any]:
     return _decode(token.split(".")[1])
+
+
+def test_faults_can_be_armed_over_http_by_a_signed_in_user(backend: Backend) -> None:
+    # Given the local runtime's fault route: it needs a token, like every route
+    root = backend.api_url.rsplit("/", 1)[0]
+    assert httpx.get(f"{root}/_local/faults", timeout=10).status_code == 401
+    # When a user arms a training failure through the client (as `sagestep local fault fail-training` does)
+    armed = backend.client.local_faults({"fault": "fail_next_training_job", "reason": "disk full (injected)"})
+    assert armed["fail_next_training_job"] == ["disk full (injected)"]
+    with pytest.raises(BadRequestError):
+        backend.client.local_faults({"fault": "no_such_fault"})
+    # Then the next training job fails with that reason
+    job = backend.train({**backend.regression, "hyperparameters": {"epochs": 2}})
+    assert job.status == "ERROR"
+    assert "disk full (injected)" in (job.errorCause or "")
+    assert backend.client.local_faults()["fail_next_training_job"] == []

@@ -423,3 +423,15 @@ class TestDemo:
         data.write_text("a,b\n1,2\n")
         with pytest.raises(BadRequestError, match="target: column 'y' is not in the header"):
             demo.Sample.load(data, "y")
+
+
+def test_local_fault_throttle_needs_an_operation() -> None:
+    result = run(["local", "fault", "throttle"])
+    assert result.exit_code == 2
+    assert "--operation" in result.output
+
+
+def test_local_fault_unknown_kind_is_one_line() -> None:
+    result = run(["local", "fault", "explode"])
+    assert result.exit_code == 2
+    assert "unknown kind 'explode'" in result.output
