@@ -480,49 +480,53 @@ def model_train(
     )
 
 
-@model_app.command("list")
-def model_list(
-    ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="Page size.")] = 20,
-    cursor: Annotated[str | None, typer.Option("--cursor", help="Continue a listing (printed after a page).")] = None,
-    every: Annotated[bool, typer.Option("--all", help="Every job, all pages.")] = False,
-    json_out: JsonOpt = False,
-    local: LocalOpt = False,
-    stack: StackOpt = None,
-    region: RegionOpt = None,
-    username: UsernameOpt = None,
-) -> None:
-    """List your model jobs, newest first."""
-    _list(ctx, JobKind.MODEL, Target(local, stack, region, username), limit, cursor, every, json_out)
+def _add_job_commands(sub_app: typer.Typer, kind: JobKind, noun: str, shows: str) -> None:
+    """`list`, `show` and `wait`, which model and HPO jobs share."""
+    article = "an" if noun[0] in "AEHIOU" else "a"
+
+    @sub_app.command("list", help=f"List your {noun} jobs, newest first.")
+    def list_jobs(
+        ctx: typer.Context,
+        limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="Page size.")] = 20,
+        cursor: Annotated[
+            str | None, typer.Option("--cursor", help="Continue a listing (printed after a page).")
+        ] = None,
+        every: Annotated[bool, typer.Option("--all", help="Every job, all pages.")] = False,
+        json_out: JsonOpt = False,
+        local: LocalOpt = False,
+        stack: StackOpt = None,
+        region: RegionOpt = None,
+        username: UsernameOpt = None,
+    ) -> None:
+        _list(ctx, kind, Target(local, stack, region, username), limit, cursor, every, json_out)
+
+    @sub_app.command("show", help=f"Show {article} {noun} job: {shows}.")
+    def show_job(
+        ctx: typer.Context,
+        job_id: JobArg,
+        json_out: JsonOpt = False,
+        local: LocalOpt = False,
+        stack: StackOpt = None,
+        region: RegionOpt = None,
+        username: UsernameOpt = None,
+    ) -> None:
+        _show(ctx, kind, job_id, Target(local, stack, region, username), json_out)
+
+    @sub_app.command("wait", help=f"Follow {article} {noun} job until it ends (exit status 1 if it ends in ERROR).")
+    def wait_job(
+        ctx: typer.Context,
+        job_id: JobArg,
+        timeout: TimeoutOpt = 7200,
+        json_out: JsonOpt = False,
+        local: LocalOpt = False,
+        stack: StackOpt = None,
+        region: RegionOpt = None,
+        username: UsernameOpt = None,
+    ) -> None:
+        _wait(ctx, kind, job_id, Target(local, stack, region, username), timeout, json_out)
 
 
-@model_app.command("show")
-def model_show(
-    ctx: typer.Context,
-    job_id: JobArg,
-    json_out: JsonOpt = False,
-    local: LocalOpt = False,
-    stack: StackOpt = None,
-    region: RegionOpt = None,
-    username: UsernameOpt = None,
-) -> None:
-    """Show a model job: status, resources, metrics, history."""
-    _show(ctx, JobKind.MODEL, job_id, Target(local, stack, region, username), json_out)
-
-
-@model_app.command("wait")
-def model_wait(
-    ctx: typer.Context,
-    job_id: JobArg,
-    timeout: TimeoutOpt = 7200,
-    json_out: JsonOpt = False,
-    local: LocalOpt = False,
-    stack: StackOpt = None,
-    region: RegionOpt = None,
-    username: UsernameOpt = None,
-) -> None:
-    """Follow a model job until it ends (exit status 1 if it ends in ERROR)."""
-    _wait(ctx, JobKind.MODEL, job_id, Target(local, stack, region, username), timeout, json_out)
+_add_job_commands(model_app, JobKind.MODEL, "model", "status, resources, metrics, history")
 
 
 @model_app.command("delete")
@@ -605,49 +609,7 @@ def hpo_run(
     )
 
 
-@hpo_app.command("list")
-def hpo_list(
-    ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="Page size.")] = 20,
-    cursor: Annotated[str | None, typer.Option("--cursor", help="Continue a listing (printed after a page).")] = None,
-    every: Annotated[bool, typer.Option("--all", help="Every job, all pages.")] = False,
-    json_out: JsonOpt = False,
-    local: LocalOpt = False,
-    stack: StackOpt = None,
-    region: RegionOpt = None,
-    username: UsernameOpt = None,
-) -> None:
-    """List your HPO jobs, newest first."""
-    _list(ctx, JobKind.HPO, Target(local, stack, region, username), limit, cursor, every, json_out)
-
-
-@hpo_app.command("show")
-def hpo_show(
-    ctx: typer.Context,
-    job_id: JobArg,
-    json_out: JsonOpt = False,
-    local: LocalOpt = False,
-    stack: StackOpt = None,
-    region: RegionOpt = None,
-    username: UsernameOpt = None,
-) -> None:
-    """Show an HPO job: status, best hyperparameters, objective, history."""
-    _show(ctx, JobKind.HPO, job_id, Target(local, stack, region, username), json_out)
-
-
-@hpo_app.command("wait")
-def hpo_wait(
-    ctx: typer.Context,
-    job_id: JobArg,
-    timeout: TimeoutOpt = 7200,
-    json_out: JsonOpt = False,
-    local: LocalOpt = False,
-    stack: StackOpt = None,
-    region: RegionOpt = None,
-    username: UsernameOpt = None,
-) -> None:
-    """Follow an HPO job until it ends (exit status 1 if it ends in ERROR)."""
-    _wait(ctx, JobKind.HPO, job_id, Target(local, stack, region, username), timeout, json_out)
+_add_job_commands(hpo_app, JobKind.HPO, "HPO", "status, best hyperparameters, objective, history")
 
 
 # -- infer ---------------------------------------------------------------------------------------------------
