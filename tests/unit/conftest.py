@@ -13,6 +13,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from sagestep.local.patching import Patcher
+from sagestep.local.stepfunctions import atomic_execution_starts
 from sagestep.local.template import CloudAssembly, FunctionSpec, ProvisionedStack, provision
 from sagestep_service import aws, settings
 from sagestep_service.dal.jobs import JobStore
@@ -140,6 +142,8 @@ class Backend:
 def backend(stack_assembly: CloudAssembly, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
     """Given the real stack provisioned into moto, with the API function's environment and sample data."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    patcher = Patcher()
+    atomic_execution_starts(patcher)  # StartExecution's name idempotency is atomic on AWS
     with mock_aws():
         stack = provision(
             stack_assembly.template,
@@ -153,6 +157,9 @@ def backend(stack_assembly: CloudAssembly, monkeypatch: pytest.MonkeyPatch) -> I
         settings.load.cache_clear()
         aws.reset()
         boto3.client("s3").put_object(Bucket=api.environment["DATA_BUCKET"], Key="housing/train.csv", Body=SAMPLE_CSV)
-        yield Backend(stack, api)
-        settings.load.cache_clear()
-        aws.reset()
+        try:
+            yield Backend(stack, api)
+        finally:
+            patcher.restore()
+            settings.load.cache_clear()
+            aws.reset()
