@@ -269,6 +269,7 @@ class LocalAws:
                 region=self.region,
                 **self._sagemaker_options,
             )
+            atomicity.install(self._patcher)
             self._lambdas.install(self._patcher)
             stepfunctions.install(self._patcher, endpoint_url=self.endpoint_url, poll_interval=self._sync_poll_interval)
             self._sagemaker.install(self._patcher)

@@ -40,9 +40,7 @@ moto >= 5.2 embeds a port of LocalStack's ASL interpreter. Four things are chang
 
 6. ``$$.State.EnteredTime`` is formatted as Step Functions formats it (milliseconds and ``Z``).
 
-7. ``StartExecution`` is atomic per state machine (:func:`atomic_execution_starts`). AWS returns the running
-   execution for a second start with the same name and input; moto checks for it and then appends the new
-   execution without a lock, so two concurrent starts with one name could both run.
+``StartExecution``'s name idempotency is made atomic in :mod:`sagestep.local.atomicity`.
 
 ``TimeoutSecondsPath`` and ``HeartbeatSecondsPath`` work unchanged (``States.Timeout`` on expiry; moto
 reports a missed heartbeat as ``States.Timeout``, which a Catch on ``States.Timeout`` also matches on
@@ -348,36 +346,7 @@ def install(patcher: Patcher, *, endpoint_url: str, poll_interval: float = 0.25)
         return original_state_data(**{**fields, "EnteredTime": aws_timestamp(fields["EnteredTime"])})
 
     patcher.replace(state_module, "StateData", state_data)
-    atomic_execution_starts(patcher)
     return clients
-
-
-def atomic_execution_starts(patcher: Patcher) -> None:
-    """Make moto's name/input idempotency check and the execution's creation one step per state machine.
-
-    Used by the local runtime and by the unit tests' in-process moto (``mock_aws``), whose concurrent
-    duplicate submissions must start one execution, as on AWS.
-    """
-    from collections import defaultdict
-
-    from moto.stepfunctions.models import StepFunctionBackend
-    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
-
-    guard = threading.Lock()
-    locks: defaultdict[str, threading.RLock] = defaultdict(threading.RLock)
-
-    for backend_class in (StepFunctionBackend, StepFunctionsParserBackend):
-        original = vars(backend_class)["start_execution"]
-
-        def start_execution(
-            backend: Any, state_machine_arn: str, *args: Any, _original: Any = original, **kwargs: Any
-        ) -> Any:
-            with guard:
-                lock = locks[state_machine_arn]
-            with lock:
-                return _original(backend, state_machine_arn, *args, **kwargs)
-
-        patcher.replace(backend_class, "start_execution", start_execution)
 
 
 def aws_timestamp(iso: str) -> str:

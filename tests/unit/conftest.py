@@ -13,8 +13,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from sagestep.local import atomicity
 from sagestep.local.patching import Patcher
-from sagestep.local.stepfunctions import atomic_execution_starts
 from sagestep.local.template import CloudAssembly, FunctionSpec, ProvisionedStack, provision
 from sagestep_service import aws, settings
 from sagestep_service.dal.jobs import JobStore
@@ -143,7 +143,7 @@ def backend(stack_assembly: CloudAssembly, monkeypatch: pytest.MonkeyPatch) -> I
     """Given the real stack provisioned into moto, with the API function's environment and sample data."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     patcher = Patcher()
-    atomic_execution_starts(patcher)  # StartExecution's name idempotency is atomic on AWS
+    atomicity.install(patcher)  # conditional writes and StartExecution are atomic on AWS
     with mock_aws():
         stack = provision(
             stack_assembly.template,
