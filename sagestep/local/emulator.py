@@ -51,7 +51,7 @@ from typing import Any, cast
 import boto3
 from botocore.config import Config
 
-from sagestep.local import stepfunctions
+from sagestep.local import atomicity, stepfunctions
 from sagestep.local.activity import Activity
 from sagestep.local.faults import Faults
 from sagestep.local.lambdas import LambdaRegistry, RegisteredFunction
