@@ -38,8 +38,12 @@ def atomic_item_writes(patcher: Patcher) -> None:
     from moto.dynamodb.models import DynamoDBBackend
 
     lock = threading.RLock()
+
+    def the_lock(*_: Any, **__: Any) -> threading.RLock:
+        return lock
+
     for name in DYNAMODB_WRITES:
-        patcher.replace(DynamoDBBackend, name, _locked(vars(DynamoDBBackend)[name], lambda *_: lock))
+        patcher.replace(DynamoDBBackend, name, _locked(vars(DynamoDBBackend)[name], the_lock))
 
 
 def atomic_execution_starts(patcher: Patcher) -> None:

@@ -28,6 +28,7 @@ CALLERS = 6
 @pytest.fixture
 def slow_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Sleep after moto's execution-name check and after its DynamoDB condition evaluation."""
+    import moto.dynamodb.models as backend_module
     from moto.dynamodb.models import table as table_module
     from moto.stepfunctions.models import StateMachine
 
@@ -49,8 +50,21 @@ def slow_checks(monkeypatch: pytest.MonkeyPatch) -> None:
             time.sleep(0.05)
             return passed
 
+    class SlowParser:
+        def __init__(self, parser: Any) -> None:
+            self._parser = parser
+
+        def parse(self) -> SlowCondition:
+            return SlowCondition(self._parser.parse())
+
+    original_parser = backend_module.create_condition_expression_parser
+
     monkeypatch.setattr(StateMachine, "_handle_name_input_idempotency", slow_name_check)
+    # PutItem evaluates its condition in Table.put_item, UpdateItem in the backend's update_item.
     monkeypatch.setattr(table_module, "get_filter_expression", lambda *a, **k: SlowCondition(original_filter(*a, **k)))
+    monkeypatch.setattr(
+        backend_module, "create_condition_expression_parser", lambda *a, **k: SlowParser(original_parser(*a, **k))
+    )
 
 
 @pytest.fixture
@@ -97,14 +111,20 @@ def start_executions() -> int:
     return len(sfn.list_executions(stateMachineArn=arn)["executions"])
 
 
-def conditional_puts() -> int:
+def jobs_table() -> Any:
     ddb = boto3.client("dynamodb", region_name="us-east-1")
-    ddb.create_table(
-        TableName="jobs",
-        KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "jobId", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    if "jobs" not in ddb.list_tables()["TableNames"]:
+        ddb.create_table(
+            TableName="jobs",
+            KeySchema=[{"AttributeName": "jobId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "jobId", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    return ddb
+
+
+def conditional_puts() -> int:
+    ddb = jobs_table()
     writer = iter(range(CALLERS))
     lock = threading.Lock()
 
@@ -132,9 +152,39 @@ def test_concurrent_starts_with_one_name_make_one_execution() -> None:
     assert start_executions() == 1
 
 
+def conditional_updates() -> int:
+    """Concurrent claims of one READY job (as eviction claims it before deleting its endpoint)."""
+    ddb = jobs_table()
+    ddb.put_item(TableName="jobs", Item={"jobId": {"S": "job-1"}, "status": {"S": "READY"}})
+
+    def claim() -> bool:
+        ddb.update_item(
+            TableName="jobs",
+            Key={"jobId": {"S": "job-1"}},
+            UpdateExpression="SET #s = :deleted",
+            ConditionExpression="#s = :ready",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":ready": {"S": "READY"}, ":deleted": {"S": "ENDPOINT_DELETED"}},
+        )
+        return True
+
+    results = concurrently(claim)
+    failures = [r for r in results if isinstance(r, Exception)]
+    assert all(
+        isinstance(f, ClientError) and f.response["Error"]["Code"] == "ConditionalCheckFailedException"
+        for f in failures
+    ), failures
+    return len([r for r in results if r is True])
+
+
 @pytest.mark.usefixtures("slow_checks", "atomic", "region")
 def test_one_of_concurrent_conditional_puts_wins() -> None:
     assert conditional_puts() == 1
+
+
+@pytest.mark.usefixtures("slow_checks", "atomic", "region")
+def test_one_of_concurrent_conditional_updates_wins() -> None:
+    assert conditional_updates() == 1
 
 
 @pytest.mark.usefixtures("slow_checks", "region")
@@ -142,6 +192,7 @@ def test_stock_moto_interleaves() -> None:
     # If this fails, moto became atomic by itself and sagestep.local.atomicity can go.
     assert start_executions() > 1
     assert conditional_puts() > 1
+    assert conditional_updates() > 1
 
 
 def test_restore_puts_moto_back() -> None:
