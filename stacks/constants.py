@@ -73,8 +73,7 @@ JOBS_TABLE_PARTITION_KEY = "jobId"
 GSI_BY_OWNER_KIND = "byOwnerKind"
 GSI_BY_OWNER_KIND_PARTITION_KEY = "ownerKind"
 GSI_BY_OWNER_KIND_SORT_KEY = "createdAt"
-GSI_BY_WAIT_KEY = "byWaitKey"
-GSI_BY_WAIT_KEY_PARTITION_KEY = "waitKey"
+JOBS_TABLE_TTL_ATTRIBUTE = "expiresAt"  # only wait records carry it (lambdas/sagestep_service/dal/jobs.py)
 
 # Job ids are the names of the SageMaker resources a job creates; IAM scopes SageMaker by these prefixes.
 JOB_KIND_MODEL = "model"

@@ -39,7 +39,7 @@ class EventWaits(Construct):
             self,
             constants.WAIT_REGISTER_FUNCTION,
             environment=environment,
-            description="Stores a task token and wait key on the job record, then checks the resource once",
+            description="Stores a task token in a wait record keyed by the resource, then checks the resource once",
         )
         self.resume: ServiceFunction = functions.create(
             self,
@@ -56,8 +56,10 @@ class EventWaits(Construct):
             resource_name=f"{state_machine_name_prefix}*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        job_store.grant(self.register.role, ["UpdateItem"])
-        job_store.grant(self.resume.role, ["UpdateItem"], query_indexes=[constants.GSI_BY_WAIT_KEY])
+        # Wait records: put by WaitRegister; read (consistently), deleted, and put back if the outcome could
+        # not be delivered, by both (WaitRegister resolves at once when the resource has already finished).
+        job_store.grant(self.register.role, ["PutItem", "DeleteItem"])
+        job_store.grant(self.resume.role, ["GetItem", "DeleteItem", "PutItem"])
         for wait_function in (self.register, self.resume):
             permissions.allow(
                 wait_function.role,

@@ -16,7 +16,9 @@ from stacks.labels import label
 
 
 class JobStore(Construct):
-    """DynamoDB table keyed by `jobId`, with GSIs `byOwnerKind` (listing) and sparse `byWaitKey` (resumes).
+    """DynamoDB table keyed by `jobId`, with the GSI `byOwnerKind` (listing). It also holds the wait records of
+    event-driven waits (`wait#<type>#<name>`, found by a consistent GetItem), removed by TTL (`expiresAt`) if
+    nothing resumed them.
 
     On-demand capacity, point-in-time recovery, encrypted with the stack's customer-managed key.
     """
@@ -36,6 +38,7 @@ class JobStore(Construct):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
+            time_to_live_attribute=constants.JOBS_TABLE_TTL_ATTRIBUTE,
             deletion_protection=config.removal_policy == RemovalPolicy.RETAIN,
             removal_policy=config.removal_policy,
         )
@@ -48,21 +51,11 @@ class JobStore(Construct):
             projection_type=dynamodb.ProjectionType.ALL,
         )
         label(self.table, "JobsTable")
-        # Sparse: only records with an event-driven wait in progress carry `waitKey`.
-        self.table.add_global_secondary_index(
-            index_name=constants.GSI_BY_WAIT_KEY,
-            partition_key=dynamodb.Attribute(
-                name=constants.GSI_BY_WAIT_KEY_PARTITION_KEY, type=dynamodb.AttributeType.STRING
-            ),
-            projection_type=dynamodb.ProjectionType.ALL,
-        )
 
     @property
     def index_arns(self) -> list[str]:
-        """The ARNs of both indexes, named (not `index/*`)."""
-        return [
-            f"{self.table.table_arn}/index/{name}" for name in (constants.GSI_BY_OWNER_KIND, constants.GSI_BY_WAIT_KEY)
-        ]
+        """The ARNs of the indexes, named (not `index/*`)."""
+        return [f"{self.table.table_arn}/index/{constants.GSI_BY_OWNER_KIND}"]
 
     def grant_read(self, role: iam.Role) -> None:
         """Get, batch-get and query the table and its indexes."""

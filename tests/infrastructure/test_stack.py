@@ -257,8 +257,10 @@ def test_job_table_keys_indexes_recovery_and_encryption(synth: Synth) -> None:
         {"AttributeName": "ownerKind", "KeyType": "HASH"},
         {"AttributeName": "createdAt", "KeyType": "RANGE"},
     ]
-    assert indexes["byWaitKey"]["KeySchema"] == [{"AttributeName": "waitKey", "KeyType": "HASH"}]
+    assert set(indexes) == {"byOwnerKind"}  # waits are found by a consistent GetItem, not an index
     assert all(index["Projection"] == {"ProjectionType": "ALL"} for index in indexes.values())
+    # And wait records that nothing resumed expire
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
 
 
 def test_topic_is_encrypted_and_tls_only(synth: Synth) -> None:
@@ -431,6 +433,36 @@ def test_only_documented_actions_use_resource_star(synth: Synth) -> None:
     for statement in _statements(synth):
         if "*" in _as_list(statement["Resource"]):
             assert set(_as_list(statement["Action"])) <= allowed, statement
+
+
+#: The DynamoDB actions each function's role gets on the job table: what its code calls, nothing more.
+TABLE_ACTIONS = {
+    constants.API_FUNCTION: {
+        "GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem",
+    },
+    constants.TRAINING_HPO_RESULTS_FUNCTION: {"UpdateItem"},
+    constants.TRAINING_FINISH_DEPLOYMENT_FUNCTION: {"GetItem", "UpdateItem"},
+    constants.TRAINING_FAILURE_FUNCTION: {"UpdateItem"},
+    constants.TRAINING_EXECUTION_CLOSED_FUNCTION: {"GetItem", "UpdateItem"},
+    # Wait records: put at registration; read consistently, taken (conditional delete), put back on failure.
+    constants.WAIT_REGISTER_FUNCTION: {"PutItem", "DeleteItem"},
+    constants.WAIT_RESUME_FUNCTION: {"GetItem", "DeleteItem", "PutItem"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(TABLE_ACTIONS))
+def test_each_function_gets_only_the_table_actions_it_calls(synth: Synth, name: str) -> None:
+    _, function = synth.labelled(name)
+    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    actions = {
+        action.removeprefix("dynamodb:")
+        for policy in synth.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in _as_list(statement["Action"])
+        if action.startswith("dynamodb:")
+    }
+    assert actions == TABLE_ACTIONS[name]
 
 
 def test_pass_role_is_limited_to_sagemaker(synth: Synth) -> None:

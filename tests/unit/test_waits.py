@@ -1,9 +1,10 @@
-"""Event-driven waits (logic/waits.py): the token stored with the job is resumed exactly once, by the
-completion event or by the check that closes the race with an event that came first."""
+"""Event-driven waits (logic/waits.py): the token stored in the resource's wait record is resumed exactly once,
+by the completion event or by the check that closes the race with an event that came first."""
 
 from __future__ import annotations
 
 import json
+import time
 from types import SimpleNamespace
 from typing import Any
 
@@ -41,6 +42,7 @@ def register(backend: Backend, job_id: str, sfn: FakeStepFunctions, **endpoint: 
         "jobId": job_id,
         "resource": {"type": "sagemaker-endpoint", "name": job_id},
         "expect": {"EndpointConfigName": job_id},
+        "deadlineSeconds": 600,
     }
     return waits.register(backend.store, SimpleNamespace(sagemaker=FakeSageMaker(**endpoint)), sfn, request)
 
@@ -55,8 +57,13 @@ def event(job_id: str, status: str, config: str | None = None, reason: str | Non
 def test_a_creating_endpoint_waits_for_its_event(backend: Backend) -> None:
     job_id, sfn = a_job(backend), FakeStepFunctions()
     # Given the endpoint is still Creating when the wait is registered
+    before = time.time()
     assert register(backend, job_id, sfn, EndpointStatus="Creating", EndpointConfigName=job_id) is False
-    assert backend.store.get(job_id)["waitKey"] == f"sagemaker-endpoint#{job_id}"  # type: ignore[index]
+    wait = backend.store.find_waiting(f"sagemaker-endpoint#{job_id}")
+    assert wait is not None
+    assert (wait["waitingJobId"], wait["waitToken"], wait["kind"]) == (job_id, "token-1", "WAIT")
+    # (removed by the table's TTL a day after its deadline if nothing resumes it)
+    assert int(before) + 600 + 86_400 <= wait["expiresAt"] <= time.time() + 600 + 86_400
     # When intermediate and then final events arrive
     assert waits.resume(backend.store, sfn, "SageMaker Endpoint State Change", event(job_id, "CREATING")) == []
     resumed = waits.resume(backend.store, sfn, "SageMaker Endpoint State Change", event(job_id, "IN_SERVICE"))
@@ -65,7 +72,7 @@ def test_a_creating_endpoint_waits_for_its_event(backend: Backend) -> None:
     [(kind, call)] = sfn.calls
     assert kind == "success"
     assert json.loads(call["output"])["endpointStatus"] == "InService"
-    assert "waitToken" not in backend.store.get(job_id)  # type: ignore[operator]
+    assert backend.store.find_waiting(f"sagemaker-endpoint#{job_id}") is None
 
 
 def test_an_event_before_the_token_is_stored_is_not_lost(backend: Backend) -> None:
@@ -106,3 +113,52 @@ def test_events_of_other_resources_resume_nothing(backend: Backend) -> None:
     assert waits.resume(backend.store, sfn, "SageMaker Endpoint State Change", other) == []
     assert waits.resume(backend.store, sfn, "Some Other Event", event(job_id, "IN_SERVICE")) == []
     assert sfn.calls == []
+
+
+def test_wait_records_are_neither_jobs_nor_listed(backend: Backend) -> None:
+    job_id, sfn = a_job(backend), FakeStepFunctions()
+    register(backend, job_id, sfn, EndpointStatus="Creating")
+    # The wait record shares the table but not the listing, and its id is no job's
+    listed = backend.call("GET", "/model").body["items"]
+    assert [job["jobId"] for job in listed] == [job_id]
+    assert backend.call("GET", f"/model/wait%23sagemaker-endpoint%23{job_id}").status == 404
+
+
+def test_an_undelivered_outcome_puts_the_wait_back_for_the_event_retry(backend: Backend) -> None:
+    from botocore.exceptions import ClientError
+
+    job_id = a_job(backend)
+
+    class ThrottledStepFunctions(FakeStepFunctions):
+        def send_task_success(self, **kwargs: Any) -> None:
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "SendTaskSuccess")
+
+    register(backend, job_id, FakeStepFunctions(), EndpointStatus="Creating")
+    # When resuming is throttled, the error reaches EventBridge's retry and the wait is back
+    try:
+        waits.resume(
+            backend.store, ThrottledStepFunctions(), "SageMaker Endpoint State Change", event(job_id, "IN_SERVICE")
+        )
+    except ClientError as exc:
+        assert exc.response["Error"]["Code"] == "ThrottlingException"
+    else:
+        raise AssertionError("the throttling error was swallowed")
+    # Then the retried event resumes the execution
+    sfn = FakeStepFunctions()
+    assert waits.resume(backend.store, sfn, "SageMaker Endpoint State Change", event(job_id, "IN_SERVICE")) == [job_id]
+    assert [kind for kind, _ in sfn.calls] == ["success"]
+
+
+def test_a_token_no_one_waits_on_is_dropped(backend: Backend) -> None:
+    from botocore.exceptions import ClientError
+
+    job_id = a_job(backend)
+
+    class TimedOut(FakeStepFunctions):
+        def send_task_success(self, **kwargs: Any) -> None:
+            raise ClientError({"Error": {"Code": "TaskTimedOut", "Message": "too late"}}, "SendTaskSuccess")
+
+    register(backend, job_id, FakeStepFunctions(), EndpointStatus="Creating")
+    # When the execution's deadline passed before the event came, the event resumes nothing and the wait is gone
+    assert waits.resume(backend.store, TimedOut(), "SageMaker Endpoint State Change", event(job_id, "IN_SERVICE")) == []
+    assert backend.store.find_waiting(f"sagemaker-endpoint#{job_id}") is None

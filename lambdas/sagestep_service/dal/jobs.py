@@ -16,7 +16,7 @@ from sagestep_service import aws
 from sagestep_service.errors import BadRequest
 
 OWNER_KIND_INDEX = "byOwnerKind"
-WAIT_KEY_INDEX = "byWaitKey"
+WAIT_KIND = "WAIT"
 
 
 class JobExists(Exception):
@@ -50,6 +50,11 @@ def from_dynamo(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return value
+
+
+def wait_item_id(wait_key: str) -> str:
+    """Key of the wait record for the resource named by ``wait_key`` (never a job id: those start with a kind)."""
+    return f"wait#{wait_key}"
 
 
 def owner_kind(owner: str, kind: str) -> str:
@@ -212,27 +217,53 @@ class JobStore:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
 
-    def set_wait(self, job_id: str, wait_key: str, token: str, expect: dict[str, str]) -> None:
-        """Store a task token with the job, findable by ``wait_key``."""
-        self.update(job_id, set_fields={"waitKey": wait_key, "waitToken": token, "waitExpect": expect})
+    # Wait records ------------------------------------------------------------------------------------
+    # An event-driven wait is one item keyed by the awaited resource ("wait#<type>#<name>"), so that the
+    # resuming function finds it with a strongly consistent GetItem: an event that follows the registration
+    # by milliseconds still finds it (an index would be eventually consistent). The item carries no
+    # `ownerKind`, so listings never see it, and `expiresAt` (the table's TTL attribute) removes one whose
+    # execution ended without resuming it.
 
-    def find_waiting(self, wait_key: str) -> list[dict[str, Any]]:
-        """Jobs waiting on the resource named by ``wait_key``."""
-        page = self._table.query(IndexName=WAIT_KEY_INDEX, KeyConditionExpression=Key("waitKey").eq(wait_key))
-        return [from_dynamo(item) for item in page.get("Items", [])]
+    def set_wait(self, wait_key: str, job_id: str, token: str, expect: dict[str, str], *, ttl_seconds: int) -> None:
+        """Store the task token of ``job_id``'s wait on the resource named by ``wait_key``."""
+        self._table.put_item(
+            Item={
+                "jobId": wait_item_id(wait_key),
+                "kind": WAIT_KIND,
+                "waitKey": wait_key,
+                "waitingJobId": job_id,
+                "waitToken": token,
+                "waitExpect": expect,
+                "createdAt": now_iso(),
+                "expiresAt": int(datetime.now(UTC).timestamp()) + ttl_seconds,
+            }
+        )
 
-    def take_wait(self, job_id: str, token: str) -> dict[str, Any]:
+    def find_waiting(self, wait_key: str) -> dict[str, Any] | None:
+        """The wait on the resource named by ``wait_key`` (a consistent read), or None."""
+        item = self._table.get_item(Key={"jobId": wait_item_id(wait_key)}, ConsistentRead=True).get("Item")
+        return from_dynamo(item) if item else None
+
+    def take_wait(self, wait_key: str, token: str) -> dict[str, Any]:
         """Remove the wait if it still holds ``token`` and return it: of several resumers only one wins."""
         try:
-            response = self._table.update_item(
-                Key={"jobId": job_id},
-                UpdateExpression="REMOVE waitKey, waitToken, waitExpect SET updatedAt = :now",
+            response = self._table.delete_item(
+                Key={"jobId": wait_item_id(wait_key)},
                 ConditionExpression="waitToken = :token",
-                ExpressionAttributeValues={":token": token, ":now": now_iso()},
-                ReturnValues="UPDATED_OLD",
+                ExpressionAttributeValues={":token": token},
+                ReturnValues="ALL_OLD",
             )
             return from_dynamo(response.get("Attributes", {}))
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise StaleToken(job_id) from exc
+                raise StaleToken(wait_key) from exc
             raise
+
+    def restore_wait(self, wait: dict[str, Any]) -> None:
+        """Put back a wait taken by :meth:`take_wait` (its outcome could not be delivered), unless a newer
+        wait on the same resource was stored meanwhile."""
+        try:
+            self._table.put_item(Item=to_dynamo(wait), ConditionExpression="attribute_not_exists(jobId)")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise

@@ -123,15 +123,20 @@ WAITERS_BY_EVENT: dict[str, Waiter] = {waiter.detail_type: waiter for waiter in 
 
 
 def wait_key(resource_type: str, name: str) -> str:
-    """How the job store finds the job that waits on a resource."""
+    """What names a resource's wait record. One wait per resource at a time: an endpoint is created by one
+    job and updated by one job at a time (its reservation)."""
     return f"{resource_type}#{name}"
 
 
-def resolve(store: JobStore, sfn: Any, job_id: str, token: str, outcome: Outcome) -> bool:
-    """Hand the outcome to Step Functions exactly once (the conditional removal of the token decides who
+#: How long a wait record outlives its deadline before the table's TTL removes it.
+WAIT_RECORD_GRACE_SECONDS = 86_400
+
+
+def resolve(store: JobStore, sfn: Any, wait_key: str, token: str, outcome: Outcome) -> bool:
+    """Hand the outcome to Step Functions exactly once (the conditional removal of the wait decides who
     resumes when a check and an event race). Returns whether this call resumed the execution."""
     try:
-        waiting = store.take_wait(job_id, token)
+        waiting = store.take_wait(wait_key, token)
     except StaleToken:
         return False
     try:
@@ -143,34 +148,40 @@ def resolve(store: JobStore, sfn: Any, job_id: str, token: str, outcome: Outcome
         # The execution may have timed out or been stopped meanwhile: nothing is waiting any more.
         if exc.response["Error"]["Code"] not in {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}:
             # Not delivered (e.g. throttled): put the wait back so that the event's retry finds it.
-            store.set_wait(job_id, waiting["waitKey"], token, waiting.get("waitExpect") or {})
+            store.restore_wait(waiting)
             raise
-        LOG.warning("task token of job %s no longer accepted: %s", job_id, exc.response["Error"]["Code"])
+        LOG.warning(
+            "task token of job %s no longer accepted: %s", waiting.get("waitingJobId"), exc.response["Error"]["Code"]
+        )
         return False
     return True
 
 
 def register(store: JobStore, clients: Any, sfn: Any, request: dict[str, Any]) -> bool:
-    """Store the token with the job, then check the resource once. Returns whether it resolved at once."""
+    """Store the wait, then check the resource once. Returns whether it resolved at once."""
     waiter = WAITERS[request["resource"]["type"]]
     name = request["resource"]["name"]
     expect = request.get("expect") or {}
-    store.set_wait(request["jobId"], wait_key(waiter.resource_type, name), request["taskToken"], expect)
+    key = wait_key(waiter.resource_type, name)
+    ttl = int(request.get("deadlineSeconds") or 0) + WAIT_RECORD_GRACE_SECONDS
+    store.set_wait(key, request["jobId"], request["taskToken"], expect, ttl_seconds=ttl)
     outcome = waiter.check(clients, name, expect)
     if outcome is None:
         return False
-    return resolve(store, sfn, request["jobId"], request["taskToken"], outcome)
+    return resolve(store, sfn, key, request["taskToken"], outcome)
 
 
 def resume(store: JobStore, sfn: Any, detail_type: str, detail: dict[str, Any]) -> list[str]:
-    """Resume the jobs waiting on the resource an event is about. Returns the resumed job ids."""
+    """Resume the job waiting on the resource an event is about. Returns the resumed job ids."""
     waiter = WAITERS_BY_EVENT.get(detail_type)
     if waiter is None:
         LOG.info("no waiter for event %s", detail_type)
         return []
-    resumed = []
-    for job in store.find_waiting(wait_key(waiter.resource_type, waiter.name_in(detail))):
-        outcome = waiter.from_event(detail, job.get("waitExpect") or {})
-        if outcome is not None and resolve(store, sfn, job["jobId"], job["waitToken"], outcome):
-            resumed.append(job["jobId"])
-    return resumed
+    key = wait_key(waiter.resource_type, waiter.name_in(detail))
+    waiting = store.find_waiting(key)
+    if waiting is None:
+        return []
+    outcome = waiter.from_event(detail, waiting.get("waitExpect") or {})
+    if outcome is None or not resolve(store, sfn, key, waiting["waitToken"], outcome):
+        return []
+    return [waiting["waitingJobId"]]

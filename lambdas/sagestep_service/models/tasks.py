@@ -56,3 +56,4 @@ class WaitRegisterTask(_Task):
     jobId: str
     resource: WaitResource
     expect: dict[str, str] = Field(default_factory=dict)
+    deadlineSeconds: int = Field(default=0, ge=0, description="The task's timeout; the wait record outlives it")
