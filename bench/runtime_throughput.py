@@ -1,7 +1,7 @@
 """Executions per second of the training state machine in the local runtime, and time from POST to READY.
 
 Starts a ``LocalRuntime`` (synthesized stack, real handlers, REST API with Cognito) with
-``bench/fake_container.py`` as the training image (training and endpoint start instant), then:
+``tests/local/fake_container/container.py`` as the training image (training and endpoint start instant), then:
 
 1. a warm-up job, then ``--singles`` jobs one after the other: the baseline time-to-READY of a job alone;
 2. ``--jobs`` K jobs submitted back to back (``POST /model``, distinct ``Idempotency-Key``), waited for

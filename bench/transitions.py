@@ -1,7 +1,8 @@
 """State transitions per training run as simulated training and deployment times grow 10x: the count must not grow.
 
 Runs the real training state machine in the local runtime (``LocalRuntime``: the synthesized stack, the
-real Lambda handlers, the REST API with Cognito), with ``bench/fake_container.py`` as the training image:
+real Lambda handlers, the REST API with Cognito), with the tests' stand-in container
+(``tests/local/fake_container/container.py``) as the training image:
 training sleeps T seconds and the endpoint answers ``/ping`` only after D seconds. For (T, D) = (1, 1)
 and (10, 10) it submits a TRAIN job through the HTTP API, waits for READY and the end of the execution,
 then reads the execution history (paginated) and counts events, state transitions (``*StateEntered``
@@ -42,7 +43,11 @@ from sagestep.local.runtime import LOCAL_TRAINING_IMAGE, LocalRuntime
 from sagestep_service.models.jobs import JobView
 from sagestep_training.datasets import REGRESSION_CSV, REGRESSION_TARGET
 
-FAKE_CONTAINER = [sys.executable, str(Path(__file__).resolve().with_name("fake_container.py"))]
+#: The tests' stand-in container (training and serving durations set by hyperparameters).
+FAKE_CONTAINER = [
+    sys.executable,
+    str(Path(__file__).resolve().parents[1] / "tests" / "local" / "fake_container" / "container.py"),
+]
 PRICE_PER_TRANSITION = 0.025 / 1000
 TERMINAL_EXECUTION = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
@@ -201,7 +206,7 @@ def run_job(bench: Bench, mode: str, t: float, d: float, timeout: float) -> Run:
         job = bench.client.train(
             dataUri=bench.data_uri,
             target=REGRESSION_TARGET,
-            hyperparameters={"train_seconds": t, "serve_delay_seconds": d},
+            hyperparameters={"sleep": t, "serve_delay_seconds": d},
             idempotency_key=key,
         )
         wanted = {"READY"}
@@ -212,7 +217,7 @@ def run_job(bench: Bench, mode: str, t: float, d: float, timeout: float) -> Run:
             strategy=mode,
             maxTrials=2 if mode == "sagemaker" else 3,
             maxParallelTrials=2 if mode == "sagemaker" else 1,
-            hyperparameters={"train_seconds": t},
+            hyperparameters={"sleep": t},
             idempotency_key=key,
         )
         wanted = {"HPO_COMPLETED"}
@@ -291,7 +296,7 @@ def main() -> None:
     started = time.perf_counter()
     modes = ["TRAIN", "in-container"] + ([] if args.no_tuning else ["sagemaker"])
     with local_bench() as bench:
-        print(f"local runtime started in {time.perf_counter() - started:.1f} s; container: fake_container.py")
+        print(f"local runtime started in {time.perf_counter() - started:.1f} s; container: {FAKE_CONTAINER[1]}")
         warm_up = run_job(bench, "TRAIN", 0, 0, args.timeout)
         print(f"warm-up TRAIN job (T = D = 0, not in the table): {warm_up.wall:.2f} s\n")
         pairs = [
