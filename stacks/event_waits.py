@@ -68,10 +68,12 @@ class EventWaits(Construct):
                 reason="Task tokens may come from any state machine of this stack (named '<stack>-<workflow>').",
             )
 
-        # After storing the token, WaitRegister checks the resource once (the event may have come first).
-        permissions.allow_sagemaker(
-            self.register.role, ["DescribeEndpoint"], {"endpoint": constants.ENDPOINT_NAME_PREFIXES}
-        )
+        # After storing the token, WaitRegister checks the resource once (the event may have come first);
+        # WaitResume reads it when an event is ambiguous (InService on another config than the update's).
+        for wait_function in (self.register, self.resume):
+            permissions.allow_sagemaker(
+                wait_function.role, ["DescribeEndpoint"], {"endpoint": constants.ENDPOINT_NAME_PREFIXES}
+            )
 
         self.dead_letter_queue = sqs.Queue(
             self,

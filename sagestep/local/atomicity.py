@@ -10,9 +10,19 @@ guarantees that a race would break, so both are made one step here:
 - ``StartExecution`` with a name and input already running returns that execution. moto looks for it and
   then appends the new execution, so two concurrent starts with one name could both run.
 
+Reads take the same lock: moto updates items in place and adds keys to the dict a Query or Scan iterates,
+so an unlocked read could see half an update or fail with "dictionary changed size during iteration".
+
 Used by the local runtime (:class:`sagestep.local.emulator.LocalAws`) and by the unit tests' in-process
-moto. Writes take one lock for the whole DynamoDB backend (a transaction may span tables; moto's writes
-take microseconds); executions are serialised per state machine (starting one parses the definition).
+moto. DynamoDB calls take one lock for the whole backend (a transaction may span tables; moto's calls take
+microseconds to a few milliseconds); executions are serialised per state machine (starting one parses the
+definition).
+
+Limit: moto delivers DynamoDB stream records to a Lambda event source mapping synchronously, inside the
+write, so a stream-triggered function that wrote back to DynamoDB through the server would wait for this
+lock forever. sagestep's tables have no streams, and :mod:`sagestep.local.template` records a template's
+event source mappings without creating them in moto; a workflow that adds one must dispatch it outside
+the write.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ from typing import Any
 from sagestep.local.patching import Patcher
 
 DYNAMODB_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+DYNAMODB_READS = ("get_item", "query", "scan")
 
 
 def install(patcher: Patcher) -> None:
@@ -34,7 +45,7 @@ def install(patcher: Patcher) -> None:
 
 
 def atomic_item_writes(patcher: Patcher) -> None:
-    """Each DynamoDB write, its condition included, runs alone."""
+    """Each DynamoDB write, its condition included, runs alone; reads never see one half done."""
     from moto.dynamodb.models import DynamoDBBackend
 
     lock = threading.RLock()
@@ -42,7 +53,7 @@ def atomic_item_writes(patcher: Patcher) -> None:
     def the_lock(*_: Any, **__: Any) -> threading.RLock:
         return lock
 
-    for name in DYNAMODB_WRITES:
+    for name in DYNAMODB_WRITES + DYNAMODB_READS:
         patcher.replace(DynamoDBBackend, name, _locked(vars(DynamoDBBackend)[name], the_lock))
 
 

@@ -60,8 +60,11 @@ def slow_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     original_parser = backend_module.create_condition_expression_parser
 
     monkeypatch.setattr(StateMachine, "_handle_name_input_idempotency", slow_name_check)
-    # PutItem evaluates its condition in Table.put_item, UpdateItem in the backend's update_item.
+    # PutItem evaluates its condition in Table.put_item, UpdateItem and DeleteItem in the backend.
     monkeypatch.setattr(table_module, "get_filter_expression", lambda *a, **k: SlowCondition(original_filter(*a, **k)))
+    monkeypatch.setattr(
+        backend_module, "get_filter_expression", lambda *a, **k: SlowCondition(original_filter(*a, **k))
+    )
     monkeypatch.setattr(
         backend_module, "create_condition_expression_parser", lambda *a, **k: SlowParser(original_parser(*a, **k))
     )
@@ -75,10 +78,11 @@ def atomic() -> Iterator[None]:
     patcher.restore()
 
 
-@pytest.fixture
-def region(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+@pytest.fixture(params=[False, True], ids=["moto-sfn", "moto-sfn-executing"])
+def region(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """In-process moto, with Step Functions' execution engine off (the unit tests) and on (the runtime)."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": request.param}}):
         yield
 
 
@@ -182,9 +186,37 @@ def test_one_of_concurrent_conditional_puts_wins() -> None:
     assert conditional_puts() == 1
 
 
+def conditional_deletes() -> int:
+    """Concurrent takes of one wait record (WaitRegister's check and WaitResume's event racing)."""
+    ddb = jobs_table()
+    ddb.put_item(TableName="jobs", Item={"jobId": {"S": "wait#x"}, "waitToken": {"S": "t"}})
+
+    def take() -> bool:
+        ddb.delete_item(
+            TableName="jobs",
+            Key={"jobId": {"S": "wait#x"}},
+            ConditionExpression="waitToken = :token",
+            ExpressionAttributeValues={":token": {"S": "t"}},
+        )
+        return True
+
+    results = concurrently(take)
+    assert all(r is True or _conditional_failure(r) for r in results), results
+    return len([r for r in results if r is True])
+
+
+def _conditional_failure(result: Any) -> bool:
+    return isinstance(result, ClientError) and result.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
 @pytest.mark.usefixtures("slow_checks", "atomic", "region")
 def test_one_of_concurrent_conditional_updates_wins() -> None:
     assert conditional_updates() == 1
+
+
+@pytest.mark.usefixtures("slow_checks", "atomic", "region")
+def test_one_of_concurrent_conditional_deletes_wins() -> None:
+    assert conditional_deletes() == 1
 
 
 @pytest.mark.usefixtures("slow_checks", "region")
@@ -193,6 +225,7 @@ def test_stock_moto_interleaves() -> None:
     assert start_executions() > 1
     assert conditional_puts() > 1
     assert conditional_updates() > 1
+    assert conditional_deletes() > 1
 
 
 def test_restore_puts_moto_back() -> None:
@@ -201,7 +234,7 @@ def test_restore_puts_moto_back() -> None:
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     def methods() -> list[Any]:
-        return [vars(DynamoDBBackend)[name] for name in atomicity.DYNAMODB_WRITES] + [
+        return [vars(DynamoDBBackend)[name] for name in atomicity.DYNAMODB_WRITES + atomicity.DYNAMODB_READS] + [
             vars(StepFunctionBackend)["start_execution"],
             vars(StepFunctionsParserBackend)["start_execution"],
         ]

@@ -144,22 +144,23 @@ def backend(stack_assembly: CloudAssembly, monkeypatch: pytest.MonkeyPatch) -> I
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     patcher = Patcher()
     atomicity.install(patcher)  # conditional writes and StartExecution are atomic on AWS
-    with mock_aws():
-        stack = provision(
-            stack_assembly.template,
-            client_factory=lambda name: boto3.client(name, region_name="us-east-1"),
-            stack_name=stack_assembly.stack_name,
-            asset_dir=stack_assembly.directory,
-        )
-        api = next(f for f in stack.functions.values() if f.handler == API_HANDLER)
-        for name, value in api.environment.items():
-            monkeypatch.setenv(name, str(value))
-        settings.load.cache_clear()
-        aws.reset()
-        boto3.client("s3").put_object(Bucket=api.environment["DATA_BUCKET"], Key="housing/train.csv", Body=SAMPLE_CSV)
-        try:
-            yield Backend(stack, api)
-        finally:
-            patcher.restore()
+    try:
+        with mock_aws():
+            stack = provision(
+                stack_assembly.template,
+                client_factory=lambda name: boto3.client(name, region_name="us-east-1"),
+                stack_name=stack_assembly.stack_name,
+                asset_dir=stack_assembly.directory,
+            )
+            api = next(f for f in stack.functions.values() if f.handler == API_HANDLER)
+            for name, value in api.environment.items():
+                monkeypatch.setenv(name, str(value))
             settings.load.cache_clear()
             aws.reset()
+            data = api.environment["DATA_BUCKET"]
+            boto3.client("s3").put_object(Bucket=data, Key="housing/train.csv", Body=SAMPLE_CSV)
+            yield Backend(stack, api)
+    finally:
+        patcher.restore()
+        settings.load.cache_clear()
+        aws.reset()

@@ -26,7 +26,7 @@ def _store() -> JobStore:
 @metrics.log_metrics
 @event_parser(model=WaitRegisterTask)
 def register(event: WaitRegisterTask, context: LambdaContext) -> dict[str, Any]:
-    """Store the token with the job; resolve at once if the resource has already finished."""
+    """Store the token in the resource's wait record; resolve at once if the resource has already finished."""
     clients = aws.Clients()
     resolved = waits.register(_store(), clients, clients.stepfunctions, event.model_dump())
     logger.info(
@@ -40,8 +40,9 @@ def register(event: WaitRegisterTask, context: LambdaContext) -> dict[str, Any]:
 @metrics.log_metrics
 @event_parser(model=EventBridgeModel)
 def resume(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:
-    """Resume the jobs waiting on the resource this event is about."""
+    """Resume the job waiting on the resource this event is about."""
     detail: dict[str, Any] = dict(event.detail) if isinstance(event.detail, dict) else {}
-    resumed = waits.resume(_store(), aws.Clients().stepfunctions, event.detail_type, detail)
+    clients = aws.Clients()
+    resumed = waits.resume(_store(), clients, clients.stepfunctions, event.detail_type, detail)
     logger.info("event handled", extra={"detailType": event.detail_type, "resumed": resumed})
     return {"resumed": resumed}

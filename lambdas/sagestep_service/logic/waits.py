@@ -1,5 +1,6 @@
-"""Event-driven waits: a Step Functions task token stored with the job and resumed by the service's own
-completion event, for AWS work that has no ``.sync`` integration. No polling loop anywhere.
+"""Event-driven waits: a Step Functions task token stored in a wait record keyed by the awaited resource and
+resumed by the service's own completion event, for AWS work that has no ``.sync`` integration. No polling loop
+anywhere.
 
 A ``Waiter`` knows one kind of resource: how to check it once (closing the race with an event that came
 before the token was stored) and how to read its completion events. Later workflows register theirs
@@ -46,8 +47,9 @@ class Waiter(Protocol):
     def name_in(self, detail: dict[str, Any]) -> str:
         """The resource name an event is about."""
 
-    def from_event(self, detail: dict[str, Any], expect: dict[str, Any]) -> Outcome | None:
-        """The outcome an event announces, or None for an intermediate state."""
+    def from_event(self, clients: Any, detail: dict[str, Any], expect: dict[str, Any]) -> Outcome | None:
+        """The outcome an event announces, or None for an intermediate state (or an event that is not about
+        this wait); ``clients`` lets a waiter confirm an ambiguous event with the resource's current state."""
 
 
 class EndpointWaiter:
@@ -76,14 +78,18 @@ class EndpointWaiter:
     def name_in(self, detail: dict[str, Any]) -> str:
         return str(detail.get("EndpointName", ""))
 
-    def from_event(self, detail: dict[str, Any], expect: dict[str, Any]) -> Outcome | None:
+    def from_event(self, clients: Any, detail: dict[str, Any], expect: dict[str, Any]) -> Outcome | None:
         name = self.name_in(detail)
         # Events spell statuses IN_SERVICE, FAILED, ...; DescribeEndpoint spells them InService, Failed.
         status = _status_key(detail.get("EndpointStatus"))
         wanted = expect.get("EndpointConfigName")
         if status == "inservice":
             if wanted and detail.get("EndpointConfigName") not in (None, wanted):
-                return self._rolled_back(name, detail)
+                if detail.get("FailureReason"):
+                    return self._rolled_back(name, detail)
+                # InService on another config: the end of a rolled-back update, or a late event from before
+                # the update began. The endpoint's current state tells them apart.
+                return self.check(clients, name, expect)
             return self._success(name, detail)
         if status in {"failed", "updaterollbackfailed", "outofservice"}:
             return self._failure(name, detail)
@@ -171,8 +177,8 @@ def register(store: JobStore, clients: Any, sfn: Any, request: dict[str, Any]) -
     return resolve(store, sfn, key, request["taskToken"], outcome)
 
 
-def resume(store: JobStore, sfn: Any, detail_type: str, detail: dict[str, Any]) -> list[str]:
-    """Resume the job waiting on the resource an event is about. Returns the resumed job ids."""
+def resume(store: JobStore, clients: Any, sfn: Any, detail_type: str, detail: dict[str, Any]) -> list[str]:
+    """Resume the job waiting on the resource an event is about. Returns the resumed job ids (one at most)."""
     waiter = WAITERS_BY_EVENT.get(detail_type)
     if waiter is None:
         LOG.info("no waiter for event %s", detail_type)
@@ -181,7 +187,7 @@ def resume(store: JobStore, sfn: Any, detail_type: str, detail: dict[str, Any]) 
     waiting = store.find_waiting(key)
     if waiting is None:
         return []
-    outcome = waiter.from_event(detail, waiting.get("waitExpect") or {})
+    outcome = waiter.from_event(clients, detail, waiting.get("waitExpect") or {})
     if outcome is None or not resolve(store, sfn, key, waiting["waitToken"], outcome):
         return []
     return [waiting["waitingJobId"]]
