@@ -106,6 +106,7 @@ class Training(Construct):
         job_store.grant(self.failure.role, ["UpdateItem"])  # ends a failed update's endpoint reservation
         self._allow_endpoint_cleanup(self.failure)
         permissions.allow_sagemaker(self.failure.role, ["DeleteModel"], MODELS)
+        self._allow_job_stop(self.failure)
 
         self.state_machine = self._state_machine(config, state_machine_name, storage, job_store, notifications, waits)
         self._close_abandoned_jobs(functions, job_store, notifications, waits, stack_name)
@@ -135,6 +136,7 @@ class Training(Construct):
         notifications.grant_publish(self.execution_closed.role)
         self._allow_endpoint_cleanup(self.execution_closed)
         permissions.allow_sagemaker(self.execution_closed.role, ["DeleteModel"], MODELS)
+        self._allow_job_stop(self.execution_closed)
         rule = events.Rule(
             self,
             "ExecutionClosed",
@@ -166,6 +168,16 @@ class Training(Construct):
         role = service_function.role
         permissions.allow_sagemaker(role, ["DescribeEndpoint", "ListTags", "DeleteEndpoint"], ENDPOINTS)
         permissions.allow_sagemaker(role, ["DeleteEndpointConfig"], ENDPOINT_CONFIGS)
+
+    @staticmethod
+    def _allow_job_stop(service_function: ServiceFunction) -> None:
+        """Failure cleanup stops the run's own training or tuning job if it still runs."""
+        permissions.allow_sagemaker(service_function.role, ["DescribeTrainingJob", "StopTrainingJob"], TRAINING_JOBS)
+        permissions.allow_sagemaker(
+            service_function.role,
+            ["DescribeHyperParameterTuningJob", "StopHyperParameterTuningJob"],
+            TUNING_JOBS,
+        )
 
     def _sagemaker_execution_role(self, storage: Storage) -> iam.Role:
         role = iam.Role(

@@ -11,7 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sagestep_service.dal.jobs import JobStore
-from sagestep_service.logic.sagemaker_resources import delete_quietly, describe_endpoint
+from sagestep_service.logic.sagemaker_resources import delete_quietly, describe_endpoint, is_missing
 from sagestep_service.models.jobs import JobStatus
 
 MAX_CAUSE = 4000
@@ -51,6 +51,19 @@ class Cleanup:
     deleted: list[str] = field(default_factory=list)
     left: list[str] = field(default_factory=list)
 
+    def stop(self, what: str, describe: Callable[..., Any], stop: Callable[..., Any], **name: str) -> None:
+        """Stop a training or tuning job the run started if it is still in progress (e.g. a create whose
+        response was lost and whose retry then failed on the name in use: the job would run unrecorded)."""
+        try:
+            described = describe(**name)
+            status = described.get("TrainingJobStatus") or described.get("HyperParameterTuningJobStatus")
+            if status == "InProgress":
+                stop(**name)
+                self.deleted.append(f"{what} (stopped)")
+        except ClientError as exc:
+            if not is_missing(exc):
+                self.left.append(f"{what} ({exc.response['Error'].get('Code', 'error')})")
+
     def delete(self, what: str, call: Callable[..., Any], **kwargs: Any) -> bool:
         """Delete one resource; a failure is recorded, not raised, so the other deletions still happen."""
         try:
@@ -63,10 +76,24 @@ class Cleanup:
 
 
 def clean_up(sagemaker: Any, job_id: str, plan: dict[str, Any]) -> Cleanup:
-    """Delete the failed run's own endpoint (when it created one), then its endpoint config and model if
-    no endpoint uses them. Never touches another job's endpoint. Each deletion is tried even when another
-    fails; what could not be deleted is reported."""
+    """Stop the failed run's training or tuning job if it still runs; delete its own endpoint (when it created
+    one), then its endpoint config and model if no endpoint uses them. Never touches another job's resources.
+    Each step is tried even when another fails; what could not be cleaned up is reported."""
     cleanup = Cleanup()
+    if training_job := (plan.get("trainingJob") or {}).get("TrainingJobName"):
+        cleanup.stop(
+            f"training-job/{training_job}",
+            sagemaker.describe_training_job,
+            sagemaker.stop_training_job,
+            TrainingJobName=training_job,
+        )
+    if tuning_job := (plan.get("tuningJob") or {}).get("HyperParameterTuningJobName"):
+        cleanup.stop(
+            f"tuning-job/{tuning_job}",
+            sagemaker.describe_hyper_parameter_tuning_job,
+            sagemaker.stop_hyper_parameter_tuning_job,
+            HyperParameterTuningJobName=tuning_job,
+        )
     if "model" not in plan:
         return cleanup
     endpoint_name = plan["endpoint"]["EndpointName"]

@@ -9,12 +9,13 @@ from botocore.exceptions import ClientError
 
 
 def is_missing(exc: ClientError) -> bool:
-    """SageMaker reports an unknown resource as a ValidationException 'Could not find ...'."""
+    """SageMaker reports an unknown resource as a ValidationException 'Could not find ...' (endpoints, models)
+    or 'Requested resource not found' (training and tuning jobs), or as ResourceNotFound."""
     error = exc.response["Error"]
-    return (
-        error.get("Code") in {"ValidationException", "ResourceNotFound"}
-        and "not find" in error.get("Message", "").lower()
-    ) or error.get("Code") == "ResourceNotFound"
+    message = error.get("Message", "").lower()
+    return error.get("Code") == "ResourceNotFound" or (
+        error.get("Code") == "ValidationException" and ("not find" in message or "not found" in message)
+    )
 
 
 def delete_quietly(call: Callable[..., Any], **kwargs: Any) -> bool:
