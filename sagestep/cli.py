@@ -763,6 +763,7 @@ FAULT_KINDS = {
     "hang-endpoint": "hang_next_endpoint",
     "fail-update": "fail_next_endpoint_update",
     "throttle": "throttle",
+    "lose-response": "lose_response",
 }
 
 
@@ -775,21 +776,23 @@ def local_fault(
     ] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="The failure reason to report.")] = None,
     operation: Annotated[
-        str | None, typer.Option("--operation", help="throttle: the SageMaker API, e.g. CreateEndpoint.")
+        str | None,
+        typer.Option("--operation", help="throttle, lose-response: the SageMaker API, e.g. CreateTrainingJob."),
     ] = None,
-    count: Annotated[int, typer.Option("--count", min=1, max=100, help="throttle: how many calls.")] = 1,
+    count: Annotated[int, typer.Option("--count", min=1, max=100, help="throttle, lose-response: how many calls.")] = 1,
     json_out: JsonOpt = False,
 ) -> None:
-    """Make the running local runtime fail on purpose (the next training job, endpoint, update, or a throttled
-    call), to see a failure path end to end."""
+    """Make the running local runtime fail on purpose (the next training job, endpoint, update, a throttled
+    call, or a call whose response is lost after it took effect), to see a failure path end to end."""
     spec: dict[str, Any] | None = None
     if kind is not None:
         if kind not in FAULT_KINDS:
             raise CliError(f"fault: unknown kind {kind!r} (one of {', '.join(FAULT_KINDS)})")
-        if kind == "throttle" and not operation:
-            raise CliError("--operation: throttle needs the SageMaker API to throttle, e.g. CreateEndpoint")
+        per_call = kind in {"throttle", "lose-response"}
+        if per_call and not operation:
+            raise CliError(f"--operation: {kind} needs the SageMaker API, e.g. CreateTrainingJob")
         spec = _drop_none(
-            fault=FAULT_KINDS[kind], reason=reason, operation=operation, count=count if kind == "throttle" else None
+            fault=FAULT_KINDS[kind], reason=reason, operation=operation, count=count if per_call else None
         )
     armed = _client(ctx, True, None, None, None).local_faults(spec)
     if json_out:

@@ -8,6 +8,7 @@ Example::
 
     aws.faults.fail_next_training_job("ResourceLimitExceeded: no capacity")
     aws.faults.throttle("CreateEndpoint", count=2)
+    aws.faults.lose_response("CreateTrainingJob")        # the job is created, the caller gets a 500
     aws.faults.apply({"fault": "hang_next_endpoint"})   # same, from a JSON body
 """
 
@@ -25,6 +26,7 @@ DEFAULT_ENDPOINT_FAILURE = (
 )
 DEFAULT_UPDATE_FAILURE = "Fault injected by the local emulator: the new endpoint configuration failed to deploy."
 DEFAULT_THROTTLE_MESSAGE = "Rate exceeded"
+LOST_RESPONSE_MESSAGE = "We encountered an internal error. Please try again. (fault injected: the call took effect)"
 
 
 def normalise_operation(name: str) -> str:
@@ -49,6 +51,7 @@ class Faults:
         self._endpoint: deque[EndpointFault] = deque()
         self._update: deque[str] = deque()
         self._throttles: dict[str, list[Any]] = {}
+        self._lost: dict[str, int] = {}
 
     # Arming ----------------------------------------------------------------------------------------
 
@@ -82,11 +85,22 @@ class Faults:
             entry[0] += count
             entry[1] = message
 
+    def lose_response(self, operation: str, count: int = 1) -> None:
+        """The next ``count`` calls of the SageMaker API ``operation`` take effect, but the caller gets a 500
+        ``InternalFailure`` instead of the response, as when a response is lost on the way: a retry then
+        meets what the first call created (e.g. a training job name already in use)."""
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        with self._lock:
+            key = normalise_operation(operation)
+            self._lost[key] = self._lost.get(key, 0) + count
+
     def apply(self, spec: dict[str, Any]) -> None:
         """Arm a fault described by a JSON object, for an HTTP admin route.
 
         ``{"fault": "fail_next_training_job" | "fail_next_endpoint" | "hang_next_endpoint" |
-        "fail_next_endpoint_update" | "throttle", "reason": ..., "operation": ..., "count": ...}``
+        "fail_next_endpoint_update" | "throttle" | "lose_response", "reason": ..., "operation": ...,
+        "count": ...}``
         """
         kind = spec.get("fault")
         reason = spec.get("reason")
@@ -103,6 +117,11 @@ class Faults:
             if not operation:
                 raise ValueError("a throttle fault needs 'operation'")
             self.throttle(str(operation), int(spec.get("count", 1)), spec.get("message") or DEFAULT_THROTTLE_MESSAGE)
+        elif kind == "lose_response":
+            operation = spec.get("operation")
+            if not operation:
+                raise ValueError("a lose_response fault needs 'operation'")
+            self.lose_response(str(operation), int(spec.get("count", 1)))
         else:
             raise ValueError(f"unknown fault {kind!r}")
 
@@ -113,6 +132,7 @@ class Faults:
             self._endpoint.clear()
             self._update.clear()
             self._throttles.clear()
+            self._lost.clear()
 
     def pending(self) -> dict[str, Any]:
         """What is armed, as JSON-friendly data."""
@@ -122,6 +142,7 @@ class Faults:
                 "next_endpoint": [{"kind": f.kind, "reason": f.reason} for f in self._endpoint],
                 "fail_next_endpoint_update": list(self._update),
                 "throttle": {op: entry[0] for op, entry in self._throttles.items()},
+                "lose_response": dict(self._lost),
             }
 
     # Consuming (used by the emulation) ------------------------------------------------------------
@@ -149,3 +170,16 @@ class Faults:
             if entry[0] <= 0:
                 del self._throttles[key]
             return str(entry[1])
+
+    def take_lost_response(self, operation: str) -> bool:
+        """Whether the response to this call of ``operation`` must be lost (the call itself takes effect)."""
+        key = normalise_operation(operation)
+        with self._lock:
+            left = self._lost.get(key, 0)
+            if left <= 0:
+                return False
+            if left == 1:
+                del self._lost[key]
+            else:
+                self._lost[key] = left - 1
+            return True

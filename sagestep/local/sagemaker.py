@@ -66,7 +66,7 @@ from typing import Any, Literal
 from urllib.parse import unquote
 
 from sagestep.local.activity import Activity
-from sagestep.local.faults import Faults
+from sagestep.local.faults import LOST_RESPONSE_MESSAGE, Faults
 from sagestep.local.patching import Patcher
 from sagestep.local.stepfunctions import json_safe
 
@@ -1379,20 +1379,19 @@ class SageMakerEmulator:
         ):
             patcher.replace(SageMakerResponse, function.__name__, function)
 
-        # Throttling faults: answered before moto dispatches the action, as SageMaker's JSON protocol
-        # reports an error (moto's serializer has no ThrottlingException shape for SageMaker).
+        # Throttling faults: answered before moto dispatches the action. Lost responses: the action takes
+        # effect, then the caller gets a 500 InternalFailure instead of its result.
         original_call_action = SageMakerResponse.call_action
 
         def call_action(response: Any) -> Any:
-            message = emulator.faults.take_throttle(response._get_action())
-            if message is None:
-                return original_call_action(response)
-            headers = {
-                "Content-Type": "application/x-amz-json-1.1",
-                "x-amzn-RequestId": str(uuid.uuid4()),
-                "status": "400",
-            }
-            return 400, headers, json.dumps({"__type": "ThrottlingException", "message": message})
+            action = response._get_action()
+            message = emulator.faults.take_throttle(action)
+            if message is not None:
+                return _json_error(400, "ThrottlingException", message)
+            result = original_call_action(response)
+            if emulator.faults.take_lost_response(action):
+                return _json_error(500, "InternalFailure", LOST_RESPONSE_MESSAGE)
+            return result
 
         patcher.replace(SageMakerResponse, "call_action", call_action)
 
@@ -1408,6 +1407,16 @@ class SageMakerEmulator:
             return emulator.invoke_endpoint(name, body, headers)
 
         patcher.replace(SageMakerRuntimeResponse, "invoke_endpoint", invoke_endpoint)
+
+
+def _json_error(status: int, code: str, message: str) -> tuple[int, dict[str, str], str]:
+    """An error as SageMaker's JSON protocol reports it (moto's serializer has no shape for these codes)."""
+    headers = {
+        "Content-Type": "application/x-amz-json-1.1",
+        "x-amzn-RequestId": str(uuid.uuid4()),
+        "status": str(status),
+    }
+    return status, headers, json.dumps({"__type": code, "message": message})
 
 
 def _error_response(

@@ -431,6 +431,12 @@ def test_local_fault_throttle_needs_an_operation() -> None:
     assert "--operation" in result.output
 
 
+def test_local_fault_lose_response_needs_an_operation() -> None:
+    result = run(["local", "fault", "lose-response"])
+    assert result.exit_code == 2
+    assert "--operation" in result.output
+
+
 def test_local_fault_unknown_kind_is_one_line() -> None:
     result = run(["local", "fault", "explode"])
     assert result.exit_code == 2
