@@ -8,7 +8,7 @@ The parent synthesizes the real stack (cached), starts the embedded AWS (``Local
 rounds, it spawns fresh ``python -c`` interpreters, each measuring inside itself with ``perf_counter``:
 
 - (a) ``import boto3``;
-- (b) ``import sagestep_service.handlers.api``, then the first request ``GET /model`` (an API Gateway
+- (b) ``import sagestep_service.platform.api``, then the first request ``GET /model`` (an API Gateway
   proxy event with the Cognito authorizer's claims; a real DynamoDB Query against the moto server
   through ``AWS_ENDPOINT_URL``), then a second, warm request;
 - (c) ``import boto3``, ``boto3.client("dynamodb")`` and a first ``query`` of the same index.
@@ -43,7 +43,7 @@ from sagestep.local.emulator import LocalAws
 from sagestep.local.runtime import LOCAL_HANDLER_ENVIRONMENT, LOCAL_TRAINING_IMAGE, REPO
 from sagestep.local.template import FunctionSpec, provision, synthesize_assembly
 
-API_HANDLER = "sagestep_service.handlers.api.handler"
+API_HANDLER = "sagestep_service.platform.api.handler"
 OWNER = "3f0c9a4e-bench-owner"
 SEEDED_JOBS = 20
 MARK = "BENCH-RESULT "
@@ -75,7 +75,7 @@ import json, sys, time
 event = json.loads(sys.argv[1])
 sys.stderr.write({START_MARK!r} + "\\n"); sys.stderr.flush()
 w0, t0 = time.time(), time.perf_counter()
-from sagestep_service.handlers.api import handler
+from sagestep_service.platform.api import handler
 t1 = time.perf_counter()
 sys.stderr.write({REQUEST_MARK!r} + "\\n"); sys.stderr.flush()
 first = handler(event, Context())
@@ -136,11 +136,12 @@ def api_event() -> dict[str, Any]:
 
 def seed(api: FunctionSpec) -> None:
     """Write ``SEEDED_JOBS`` model jobs of ``OWNER`` through the real submission logic (no execution)."""
-    from sagestep_service import aws as service_aws
-    from sagestep_service import settings
-    from sagestep_service.dal.jobs import JobStore
-    from sagestep_service.logic.submission import Submitter
-    from sagestep_service.models.api import TrainRequest
+    from sagestep_service.platform import aws as service_aws
+    from sagestep_service.platform import settings
+    from sagestep_service.platform.jobs import JobStore
+    from sagestep_service.workflows.training.models import TrainRequest
+    from sagestep_service.workflows.training.settings import TrainingSettings
+    from sagestep_service.workflows.training.submission import TrainingSubmitter
     from sagestep_training.datasets import REGRESSION_CSV, REGRESSION_TARGET
 
     class NoExecution:
@@ -155,8 +156,8 @@ def seed(api: FunctionSpec) -> None:
     s3 = service_aws.client("s3")
     data = api.environment["DATA_BUCKET"]
     s3.put_object(Bucket=data, Key="bench/train.csv", Body=REGRESSION_CSV.read_bytes())
-    training = settings.load(settings.TrainingSettings)
-    submitter = Submitter(training, JobStore(training.jobs_table_name), NoExecution(), s3)
+    training = settings.load(TrainingSettings)
+    submitter = TrainingSubmitter(training, JobStore(training.jobs_table_name), NoExecution(), s3)
     request = TrainRequest(dataUri=f"s3://{data}/bench/train.csv", target=REGRESSION_TARGET)
     for i in range(SEEDED_JOBS):
         submitter.submit_training(OWNER, request, f"bench-{i}")
@@ -267,7 +268,7 @@ def main() -> None:
     rows = [
         ("(a) import boto3", a, "a"),
         ("(b) import api handler + first GET /model", b, "b"),
-        ("      import sagestep_service.handlers.api", column("b", "import"), ""),
+        ("      import sagestep_service.platform.api", column("b", "import"), ""),
         ("      first request (clients, Query, response)", column("b", "first"), ""),
         ("      second request (warm)", column("b", "warm"), ""),
         ("(c) import boto3 + client + first query", c, "c"),

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.transitions import Bench, load, local_bench, parse_time, phases
-from sagestep_service.models.jobs import JobView
+from sagestep_service.workflows.training.models import TrainingJobView
 from sagestep_training.datasets import REGRESSION_CSV, REGRESSION_TARGET
 
 PHASES = ("SUBMITTED", "TRAINING_MODEL", "CREATING_MODEL", "CONFIGURING_ENDPOINT", "DEPLOYING_ENDPOINT")
@@ -49,7 +49,7 @@ class Submitted:
 
 @dataclass(frozen=True)
 class Finished:
-    job: JobView
+    job: TrainingJobView
     submitted: Submitted
 
     @property

@@ -40,7 +40,7 @@ from typing import Any
 from sagestep.client import CognitoAuth, SagestepClient
 from sagestep.local.lambdas import LambdaRegistry, RegisteredFunction
 from sagestep.local.runtime import LOCAL_TRAINING_IMAGE, LocalRuntime
-from sagestep_service.models.jobs import JobView
+from sagestep_service.workflows.training.models import TrainingJobView
 from sagestep_training.datasets import REGRESSION_CSV, REGRESSION_TARGET
 
 #: The tests' stand-in container (training and serving durations set by hyperparameters).
@@ -171,7 +171,7 @@ def parse_time(value: str) -> float:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
-def phases(job: JobView) -> dict[str, float]:
+def phases(job: TrainingJobView) -> dict[str, float]:
     """Seconds from each status to the next one, from the job's history (server-side timestamps)."""
     changes = [(change.status, parse_time(change.at)) for change in job.history]
     return {status: later - at for (status, at), (_, later) in itertools.pairwise(changes)}

@@ -48,8 +48,16 @@ from sagestep.client import (
     parse_request,
 )
 from sagestep.progress import JobProgress, history_table, status_text
-from sagestep_service.models.api import HpoRequest, InferRequest, SweepRange, TrainRequest
-from sagestep_service.models.jobs import JobKind, JobPage, JobStatus, JobView
+from sagestep_service.workflows.training.models import (
+    HpoRequest,
+    InferRequest,
+    SweepRange,
+    TrainingJobPage,
+    TrainingJobView,
+    TrainingKind,
+    TrainingStatus,
+    TrainRequest,
+)
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -279,22 +287,22 @@ def _short_time(stamp: str) -> str:
     return stamp[:19].replace("T", " ") if len(stamp) >= 19 else stamp
 
 
-def jobs_table(jobs: Sequence[JobView], kind: JobKind) -> Table:
+def jobs_table(jobs: Sequence[TrainingJobView], kind: TrainingKind) -> Table:
     """A listing: one row per job."""
     table = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD)
     table.add_column("job", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column("created (UTC)", no_wrap=True)
-    if kind is JobKind.MODEL:
+    if kind is TrainingKind.MODEL:
         table.add_column("endpoint")
         table.add_column("metrics")
     else:
         table.add_column("strategy")
         table.add_column("objective")
     for job in jobs:
-        if kind is JobKind.MODEL:
+        if kind is TrainingKind.MODEL:
             extra = [
-                job.resources.get("endpointName", "") if job.status == JobStatus.READY else "",
+                job.resources.get("endpointName", "") if job.status == TrainingStatus.READY else "",
                 ", ".join(f"{name}={value:.4g}" for name, value in sorted(job.metrics.items())),
             ]
         else:
@@ -305,7 +313,7 @@ def jobs_table(jobs: Sequence[JobView], kind: JobKind) -> Table:
     return table
 
 
-def show_job(console: Console, job: JobView) -> None:
+def show_job(console: Console, job: TrainingJobView) -> None:
     """Everything about one job, for people."""
     details = Table(show_header=False, box=None, pad_edge=False)
     details.add_column(style="dim")
@@ -339,20 +347,20 @@ def show_job(console: Console, job: JobView) -> None:
         console.print(history_table(job))
 
 
-def _follow_hint(job: JobView) -> str:
+def _follow_hint(job: TrainingJobView) -> str:
     return f"sagestep {job.kind.value} wait {job.jobId}"
 
 
-def _submitted(console: Console, job: JobView, replayed: bool) -> None:
+def _submitted(console: Console, job: TrainingJobView, replayed: bool) -> None:
     what = "Already submitted (same idempotency key)" if replayed else "Submitted"
     console.print(f"{what}: [bold]{job.jobId}[/] ({status_text(job.status)})")
     console.print(f"follow it: {_follow_hint(job)}", soft_wrap=True)
 
 
-def _wait_and_report(client: Any, job: JobView, json_out: bool, timeout: float) -> None:
+def _wait_and_report(client: Any, job: TrainingJobView, json_out: bool, timeout: float) -> None:
     """Live progress until the job ends, then the job; exit 1 if it ended in ERROR."""
     console = _err() if json_out else _out()
-    title = "Training" if job.kind is JobKind.MODEL else "HPO"
+    title = "Training" if job.kind is TrainingKind.MODEL else "HPO"
     try:
         with JobProgress(console, title) as progress:
             job = client.wait(job.jobId, job.kind, timeout=timeout, on_update=progress.update)
@@ -366,7 +374,7 @@ def _wait_and_report(client: Any, job: JobView, json_out: bool, timeout: float) 
     else:
         console.print()
         show_job(console, job)
-    if job.status == JobStatus.ERROR:
+    if job.status == TrainingStatus.ERROR:
         raise CliError(f"job {job.jobId} ended in ERROR: {job.error or 'no reason recorded'}", EXIT_FAILED)
 
 
@@ -391,14 +399,14 @@ def _submit(
 
 
 def _list(
-    ctx: typer.Context, kind: JobKind, target: Target, limit: int, cursor: str | None, every: bool, json_out: bool
+    ctx: typer.Context, kind: TrainingKind, target: Target, limit: int, cursor: str | None, every: bool, json_out: bool
 ) -> None:
     client = _client(ctx, target.local, target.stack, target.region, target.username)
     if every:
-        jobs = list(client.iter_models(page_size=100) if kind is JobKind.MODEL else client.iter_hpo(page_size=100))
-        page = JobPage(items=jobs)
+        jobs = list(client.iter_models(page_size=100) if kind is TrainingKind.MODEL else client.iter_hpo(page_size=100))
+        page = TrainingJobPage(items=jobs)
     else:
-        page = client.list_models(limit, cursor) if kind is JobKind.MODEL else client.list_hpo(limit, cursor)
+        page = client.list_models(limit, cursor) if kind is TrainingKind.MODEL else client.list_hpo(limit, cursor)
     if json_out:
         _print_json(page)
         return
@@ -411,7 +419,7 @@ def _list(
         console.print(f"more: add --cursor {page.nextCursor} (or --all)", soft_wrap=True, markup=False)
 
 
-def _show(ctx: typer.Context, kind: JobKind, job_id: str, target: Target, json_out: bool) -> None:
+def _show(ctx: typer.Context, kind: TrainingKind, job_id: str, target: Target, json_out: bool) -> None:
     client = _client(ctx, target.local, target.stack, target.region, target.username)
     job = client.get_job(job_id, kind)
     if json_out:
@@ -420,7 +428,7 @@ def _show(ctx: typer.Context, kind: JobKind, job_id: str, target: Target, json_o
         show_job(_out(), job)
 
 
-def _wait(ctx: typer.Context, kind: JobKind, job_id: str, target: Target, timeout: float, json_out: bool) -> None:
+def _wait(ctx: typer.Context, kind: TrainingKind, job_id: str, target: Target, timeout: float, json_out: bool) -> None:
     client = _client(ctx, target.local, target.stack, target.region, target.username)
     _wait_and_report(client, client.get_job(job_id, kind), json_out, timeout)
 
@@ -480,7 +488,7 @@ def model_train(
     )
 
 
-def _add_job_commands(sub_app: typer.Typer, kind: JobKind, noun: str, shows: str) -> None:
+def _add_job_commands(sub_app: typer.Typer, kind: TrainingKind, noun: str, shows: str) -> None:
     """`list`, `show` and `wait`, which model and HPO jobs share."""
     article = "an" if noun[0] in "AEHIOU" else "a"
 
@@ -526,7 +534,7 @@ def _add_job_commands(sub_app: typer.Typer, kind: JobKind, noun: str, shows: str
         _wait(ctx, kind, job_id, Target(local, stack, region, username), timeout, json_out)
 
 
-_add_job_commands(model_app, JobKind.MODEL, "model", "status, resources, metrics, history")
+_add_job_commands(model_app, TrainingKind.MODEL, "model", "status, resources, metrics, history")
 
 
 @model_app.command("delete")
@@ -609,7 +617,7 @@ def hpo_run(
     )
 
 
-_add_job_commands(hpo_app, JobKind.HPO, "HPO", "status, best hyperparameters, objective, history")
+_add_job_commands(hpo_app, TrainingKind.HPO, "HPO", "status, best hyperparameters, objective, history")
 
 
 # -- infer ---------------------------------------------------------------------------------------------------

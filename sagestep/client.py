@@ -36,8 +36,17 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sagestep_service.models.api import ErrorResponse, HpoRequest, InferRequest, InferResponse, TrainRequest
-from sagestep_service.models.jobs import JobKind, JobPage, JobStatus, JobView
+from sagestep_service.platform.models import ErrorResponse
+from sagestep_service.workflows.training.models import (
+    HpoRequest,
+    InferRequest,
+    InferResponse,
+    TrainingJobPage,
+    TrainingJobView,
+    TrainingKind,
+    TrainingStatus,
+    TrainRequest,
+)
 
 __all__ = [
     "ApiError",
@@ -124,7 +133,7 @@ class ConfigError(SagestepError):
 class WaitTimeoutError(SagestepError):
     """:meth:`SagestepClient.wait` gave up; ``job`` is the last state seen."""
 
-    def __init__(self, job: JobView, timeout: float) -> None:
+    def __init__(self, job: TrainingJobView, timeout: float) -> None:
         super().__init__(f"job {job.jobId} is still {job.status.value} after {timeout:g} s")
         self.job = job
         self.timeout = timeout
@@ -187,11 +196,11 @@ def error_from_response(response: httpx.Response) -> ApiError:
     return _ERRORS_BY_STATUS.get(status, ApiError)(status, message, field)
 
 
-def kind_of(job_id: str) -> JobKind:
+def kind_of(job_id: str) -> TrainingKind:
     """The kind of a job, from the first word of its id."""
     prefix = job_id.split("-", 1)[0]
     try:
-        return JobKind(prefix)
+        return TrainingKind(prefix)
     except ValueError:
         raise BadRequestError(
             None, f"jobId: {job_id!r} is not a job id (they start with model- or hpo-)", "jobId"
@@ -298,7 +307,7 @@ class CognitoAuth:
 class Submission:
     """What a submission returned: the job, whether it already existed (a replayed key), and the key used."""
 
-    job: JobView
+    job: TrainingJobView
     replayed: bool
     idempotency_key: str
 
@@ -452,7 +461,7 @@ class SagestepClient:
         path = "/model" if isinstance(request, TrainRequest) else "/hpo"
         key = idempotency_key or str(uuid.uuid4())
         response = self._request("POST", path, json=_body(request), headers={"Idempotency-Key": key})
-        job = self._parse(JobView, response)
+        job = self._parse(TrainingJobView, response)
         return Submission(job, response.headers.get("Idempotent-Replayed", "").lower() == "true", key)
 
     def train(
@@ -461,7 +470,7 @@ class SagestepClient:
         *,
         idempotency_key: str | None = None,
         **fields: Any,
-    ) -> JobView:
+    ) -> TrainingJobView:
         """Train a model and deploy it to an endpoint (``POST /model``).
 
         ``request`` is a :class:`TrainRequest`, a dict of its fields, or its fields as keyword arguments,
@@ -476,69 +485,69 @@ class SagestepClient:
         *,
         idempotency_key: str | None = None,
         **fields: Any,
-    ) -> JobView:
+    ) -> TrainingJobView:
         """Search hyperparameters (``POST /hpo``); arguments as for :meth:`train`."""
         return self.submit(parse_request(HpoRequest, request, fields), idempotency_key=idempotency_key).job
 
     # -- jobs -----------------------------------------------------------------------------------------------
 
-    def list_models(self, limit: int = 20, cursor: str | None = None) -> JobPage:
+    def list_models(self, limit: int = 20, cursor: str | None = None) -> TrainingJobPage:
         """One page of your model jobs, newest first; pass ``nextCursor`` as ``cursor`` for the next."""
         return self._page("/model", limit, cursor)
 
-    def list_hpo(self, limit: int = 20, cursor: str | None = None) -> JobPage:
+    def list_hpo(self, limit: int = 20, cursor: str | None = None) -> TrainingJobPage:
         """One page of your HPO jobs, newest first."""
         return self._page("/hpo", limit, cursor)
 
-    def iter_models(self, page_size: int = 50) -> Iterator[JobView]:
+    def iter_models(self, page_size: int = 50) -> Iterator[TrainingJobView]:
         """Every model job, newest first, fetching pages as needed."""
         return self._iterate("/model", page_size)
 
-    def iter_hpo(self, page_size: int = 50) -> Iterator[JobView]:
+    def iter_hpo(self, page_size: int = 50) -> Iterator[TrainingJobView]:
         """Every HPO job, newest first, fetching pages as needed."""
         return self._iterate("/hpo", page_size)
 
-    def get_model(self, job_id: str) -> JobView:
+    def get_model(self, job_id: str) -> TrainingJobView:
         """A model job (``GET /model/{jobId}``)."""
-        return self._parse(JobView, self._request("GET", f"/model/{quote(job_id, safe='')}"))
+        return self._parse(TrainingJobView, self._request("GET", f"/model/{quote(job_id, safe='')}"))
 
-    def get_hpo(self, job_id: str) -> JobView:
+    def get_hpo(self, job_id: str) -> TrainingJobView:
         """An HPO job (``GET /hpo/{jobId}``)."""
-        return self._parse(JobView, self._request("GET", f"/hpo/{quote(job_id, safe='')}"))
+        return self._parse(TrainingJobView, self._request("GET", f"/hpo/{quote(job_id, safe='')}"))
 
-    def get_job(self, job_id: str, kind: JobKind | str | None = None) -> JobView:
+    def get_job(self, job_id: str, kind: TrainingKind | str | None = None) -> TrainingJobView:
         """A job of either kind (the kind is read from the id unless given)."""
-        kind = JobKind(kind) if kind else kind_of(job_id)
-        return self.get_model(job_id) if kind is JobKind.MODEL else self.get_hpo(job_id)
+        kind = TrainingKind(kind) if kind else kind_of(job_id)
+        return self.get_model(job_id) if kind is TrainingKind.MODEL else self.get_hpo(job_id)
 
-    def delete_model(self, job_id: str) -> JobView:
+    def delete_model(self, job_id: str) -> TrainingJobView:
         """Delete a model job's endpoint, endpoint config and model (``DELETE /model/{jobId}``)."""
-        return self._parse(JobView, self._request("DELETE", f"/model/{quote(job_id, safe='')}"))
+        return self._parse(TrainingJobView, self._request("DELETE", f"/model/{quote(job_id, safe='')}"))
 
     def wait(
         self,
         job_id: str,
-        kind: JobKind | str | None = None,
+        kind: TrainingKind | str | None = None,
         *,
-        until: Callable[[JobView], bool] | Collection[JobStatus | str] | None = None,
+        until: Callable[[TrainingJobView], bool] | Collection[TrainingStatus | str] | None = None,
         timeout: float | None = 3600.0,
         poll_interval: float = 2.0,
-        on_update: Callable[[JobView], None] | None = None,
-    ) -> JobView:
+        on_update: Callable[[TrainingJobView], None] | None = None,
+    ) -> TrainingJobView:
         """Poll a job until ``until`` holds (default: its workflow has ended) and return it.
 
         ``until`` is a predicate or a collection of statuses. ``on_update`` is called with the job first and
         then on every change (status, history, ``updatedAt``). Raises :class:`WaitTimeoutError` after
         ``timeout`` seconds (None: no limit). A job that ends in ``ERROR`` is returned, not raised.
         """
-        kind = JobKind(kind) if kind else kind_of(job_id)
-        done: Callable[[JobView], bool]
+        kind = TrainingKind(kind) if kind else kind_of(job_id)
+        done: Callable[[TrainingJobView], bool]
         if until is None:
             done = _is_terminal
         elif callable(until):
             done = until
         else:
-            wanted = {JobStatus(s) for s in until}
+            wanted = {TrainingStatus(s) for s in until}
             done = lambda job: job.status in wanted  # noqa: E731
         deadline = None if timeout is None else time.monotonic() + timeout
         seen: tuple[Any, ...] | None = None
@@ -568,15 +577,15 @@ class SagestepClient:
 
     # -- plumbing -------------------------------------------------------------------------------------------
 
-    def _page(self, path: str, limit: int, cursor: str | None) -> JobPage:
+    def _page(self, path: str, limit: int, cursor: str | None) -> TrainingJobPage:
         if not 1 <= limit <= 100:
             raise BadRequestError(None, "limit: must be between 1 and 100", "limit")
         params: dict[str, Any] = {"limit": limit}
         if cursor:
             params["cursor"] = cursor
-        return self._parse(JobPage, self._request("GET", path, params=params))
+        return self._parse(TrainingJobPage, self._request("GET", path, params=params))
 
-    def _iterate(self, path: str, page_size: int) -> Iterator[JobView]:
+    def _iterate(self, path: str, page_size: int) -> Iterator[TrainingJobView]:
         cursor: str | None = None
         while True:
             page = self._page(path, page_size, cursor)
@@ -648,7 +657,7 @@ class SagestepClient:
             ) from None
 
 
-def _is_terminal(job: JobView) -> bool:
+def _is_terminal(job: TrainingJobView) -> bool:
     return job.status.terminal
 
 

@@ -37,8 +37,7 @@ from sagestep.client import (
     SagestepError,
 )
 from sagestep.progress import JobProgress, duration, status_text
-from sagestep_service.models.api import SweepRange
-from sagestep_service.models.jobs import JobStatus, JobView
+from sagestep_service.workflows.training.models import SweepRange, TrainingJobView, TrainingStatus
 
 DEFAULT_TRIALS = 4
 DEFAULT_EPOCHS_PER_TRIAL = 8
@@ -159,8 +158,8 @@ class DemoResult:
     """What the demo did: the jobs, the sweep, the plot and how long each phase took."""
 
     data_uri: str
-    hpo_job: JobView
-    model_job: JobView
+    hpo_job: TrainingJobView
+    model_job: TrainingJobView
     feature: str
     base_input: list[float]
     x: list[float]
@@ -205,7 +204,7 @@ def _progress(console: Console | None, title: str) -> Any:
     return JobProgress(console, title) if console is not None else nullcontext(None)
 
 
-def _expect(job: JobView, status: JobStatus, what: str) -> JobView:
+def _expect(job: TrainingJobView, status: TrainingStatus, what: str) -> TrainingJobView:
     if job.status != status:
         reason = ": ".join(part for part in (job.error, _first_line(job.errorCause)) if part)
         raise DemoError(f"{what} {job.jobId} ended in {job.status.value}" + (f": {reason}" if reason else ""))
@@ -227,7 +226,7 @@ def run_hpo(
     console: Console | None = None,
     timeout: float = JOB_TIMEOUT,
     poll_interval: float = 1.0,
-) -> JobView:
+) -> TrainingJobView:
     """Run in-container HPO (Optuna inside one training job) and wait until it has completed."""
     job = client.hpo(
         dataUri=data_uri,
@@ -241,7 +240,7 @@ def run_hpo(
         job = client.wait(
             job.jobId, timeout=timeout, poll_interval=poll_interval, on_update=progress.update if progress else None
         )
-    return _expect(job, JobStatus.HPO_COMPLETED, "HPO job")
+    return _expect(job, TrainingStatus.HPO_COMPLETED, "HPO job")
 
 
 def train_from_hpo(
@@ -252,14 +251,14 @@ def train_from_hpo(
     console: Console | None = None,
     timeout: float = JOB_TIMEOUT,
     poll_interval: float = 1.0,
-) -> JobView:
+) -> TrainingJobView:
     """Train with the HPO job's best hyperparameters, deploy, and wait until the endpoint is READY."""
     job = client.train(hpoJobId=hpo_job_id, hyperparameters={"epochs": str(epochs)}, description="sagestep demo")
     with _progress(console, "Training") as progress:
         job = client.wait(
             job.jobId, timeout=timeout, poll_interval=poll_interval, on_update=progress.update if progress else None
         )
-    return _expect(job, JobStatus.READY, "model job")
+    return _expect(job, TrainingStatus.READY, "model job")
 
 
 def sweep(
@@ -442,7 +441,7 @@ def run_demo(
     return result
 
 
-def best_hyperparameters_table(job: JobView) -> Table:
+def best_hyperparameters_table(job: TrainingJobView) -> Table:
     """The HPO job's best hyperparameters, with the objective it reached as the caption."""
     table = Table(show_header=True, caption_justify="left")
     table.add_column("best hyperparameter")

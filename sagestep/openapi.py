@@ -20,7 +20,7 @@ ERROR_RESPONSES = {
 
 def build() -> dict[str, Any]:
     """The OpenAPI document as a dict."""
-    from sagestep_service.handlers.api import app
+    from sagestep_service.platform.api import app
 
     document: dict[str, Any] = json.loads(
         app.get_openapi_json_schema(
@@ -39,7 +39,7 @@ def build() -> dict[str, Any]:
     document["security"] = [{"cognito": []}]
     error_ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
     schemas = document["components"].setdefault("schemas", {})
-    from sagestep_service.models.api import ErrorResponse
+    from sagestep_service.platform.models import ErrorResponse
 
     schemas["ErrorResponse"] = ErrorResponse.model_json_schema()
     for schema_name in ("HTTPValidationError", "ValidationError"):

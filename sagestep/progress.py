@@ -16,19 +16,19 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
-from sagestep_service.models.jobs import JobStatus, JobView
+from sagestep_service.workflows.training.models import TrainingJobView, TrainingStatus
 
 STATUS_STYLES = {
-    JobStatus.READY: "bold green",
-    JobStatus.HPO_COMPLETED: "bold green",
-    JobStatus.ERROR: "bold red",
+    TrainingStatus.READY: "bold green",
+    TrainingStatus.HPO_COMPLETED: "bold green",
+    TrainingStatus.ERROR: "bold red",
 }
 
 
-def status_text(status: JobStatus | str) -> Text:
+def status_text(status: TrainingStatus | str) -> Text:
     """A status, coloured: green when done well, red on error, yellow while running."""
     try:
-        status = JobStatus(status)
+        status = TrainingStatus(status)
     except ValueError:
         return Text(str(status))
     style = STATUS_STYLES.get(status, "yellow" if status.running else "dim")
@@ -59,7 +59,7 @@ def duration(seconds: float) -> str:
     return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
 
 
-def history_table(job: JobView) -> Table:
+def history_table(job: TrainingJobView) -> Table:
     """The job's status changes with their UTC time and the time since submission."""
     table = Table(box=None, pad_edge=False, show_header=True, header_style="dim")
     table.add_column("status")
@@ -82,7 +82,7 @@ class JobProgress:
     def __init__(self, console: Console, title: str) -> None:
         self._console = console
         self._title = title
-        self._job: JobView | None = None
+        self._job: TrainingJobView | None = None
         self._printed: set[tuple[str, str]] = set()
         self._started = time.monotonic()
         self._live: Live | None = None
@@ -101,7 +101,7 @@ class JobProgress:
             self._live.__exit__(exc_type, exc, tb)
             self._live = None
 
-    def update(self, job: JobView) -> None:
+    def update(self, job: TrainingJobView) -> None:
         """Take a new state of the job (called by ``wait`` on every change)."""
         self._job = job
         if self._live is not None:

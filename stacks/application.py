@@ -7,8 +7,8 @@ from typing import Any
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from stacks import constants
-from stacks.config import cdk_json_context
+from stacks.platform import constants
+from stacks.platform.config import cdk_json_context
 from stacks.sagestep_stack import SagestepStack
 
 

@@ -1,4 +1,4 @@
-"""The sagestep stack: wires one construct per capability; defines no resource itself."""
+"""The sagestep stack: wires the platform's constructs and the registered workflows; defines no resource itself."""
 
 from __future__ import annotations
 
@@ -7,16 +7,18 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack, Tags
 from constructs import Construct
 
-from stacks import constants
-from stacks.api import Api
-from stacks.config import SagestepConfig
-from stacks.event_waits import EventWaits
-from stacks.job_store import JobStore
-from stacks.lambda_functions import LambdaFactory
-from stacks.monitoring import Monitoring
-from stacks.notifications import Notifications
-from stacks.storage import Storage
-from stacks.training import Training
+from stacks.platform import constants
+from stacks.platform.api import Api
+from stacks.platform.config import SagestepConfig
+from stacks.platform.event_waits import EventWaits
+from stacks.platform.job_store import JobStore
+from stacks.platform.lambda_functions import LambdaFactory
+from stacks.platform.monitoring import Monitoring
+from stacks.platform.notifications import Notifications
+from stacks.platform.safety_net import SafetyNet
+from stacks.platform.storage import Storage
+from stacks.workflows import WORKFLOWS
+from stacks.workflows.base import Platform
 
 
 class SagestepStack(Stack):
@@ -30,45 +32,37 @@ class SagestepStack(Stack):
         jobs = JobStore(self, "Jobs", config=config, key=storage.key)
         notifications = Notifications(self, "Notifications", key=storage.key)
         functions = LambdaFactory(self, "Functions", config=config, key=storage.key)
-        # State machines are named `<stack>-<workflow>` so wait functions can be scoped to them.
-        waits = EventWaits(
-            self, "Waits", functions=functions, job_store=jobs, state_machine_name_prefix=f"{self.stack_name}-"
-        )
-        training = Training(
-            self,
-            "Training",
+        # State machines are named `<stack>-<workflow>` so the wait and safety-net functions can be scoped to them.
+        prefix = f"{self.stack_name}-"
+        waits = EventWaits(self, "Waits", functions=functions, job_store=jobs, state_machine_name_prefix=prefix)
+        platform = Platform(
             config=config,
-            functions=functions,
             storage=storage,
             job_store=jobs,
             notifications=notifications,
-            waits=waits,
-            state_machine_name=f"{self.stack_name}-training",
-        )
-        api = Api(
-            self,
-            "Api",
-            config=config,
             functions=functions,
-            storage=storage,
+            waits=waits,
+        )
+        workflows = [workflow(self, workflow.NAME.capitalize(), platform=platform) for workflow in WORKFLOWS]
+
+        api = Api(self, "Api", config=config, functions=functions, storage=storage, job_store=jobs, workflows=workflows)
+        safety_net = SafetyNet(
+            self,
+            "SafetyNet",
+            functions=functions,
             job_store=jobs,
-            training_state_machine=training.state_machine,
-            sagemaker_role=training.sagemaker_role,
-            training_image_uri=training.training_image_uri,
+            notifications=notifications,
+            waits=waits,
+            state_machine_name_prefix=prefix,
+            workflows=workflows,
         )
         Monitoring(
             self,
             "Monitoring",
             notifications=notifications,
-            state_machines={"Training": training.state_machine},
-            functions=[
-                api.handler,
-                training.hpo_results,
-                training.finish_deployment,
-                training.failure,
-                waits.register,
-                waits.resume,
-            ],
+            state_machines={w.title: w.state_machine for w in workflows},
+            functions=[api.handler, waits.register, waits.resume, safety_net.function]
+            + [f for w in workflows for f in w.functions],
             rest_api=api.rest_api,
         )
 
@@ -83,10 +77,11 @@ class SagestepStack(Stack):
             constants.OUTPUT_DATA_BUCKET: (storage.data_bucket.bucket_name, "Upload training data here"),
             constants.OUTPUT_ARTIFACT_BUCKET: (storage.artifact_bucket.bucket_name, "Models and job outputs"),
             constants.OUTPUT_JOBS_TABLE: (jobs.table.table_name, "Job records"),
-            constants.OUTPUT_TRAINING_STATE_MACHINE_ARN: (
-                training.state_machine.state_machine_arn,
-                "Training/HPO workflow",
-            ),
         }
+        for workflow in workflows:
+            outputs[f"{workflow.title}StateMachineArn"] = (
+                workflow.state_machine.state_machine_arn,
+                f"The {workflow.NAME} workflow's state machine",
+            )
         for name, (value, description) in outputs.items():
             CfnOutput(self, name, value=value, description=description)

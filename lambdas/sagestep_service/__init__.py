@@ -1,2 +1,2 @@
-"""Lambda code of sagestep: thin handlers (``handlers``), the work (``logic``), DynamoDB access (``dal``),
-pydantic models (``models``) and typed settings (``settings``)."""
+"""Lambda code of sagestep: the shared ``platform`` (API plumbing, job store, waits, safety net, settings) and
+one package per workflow under ``workflows`` (routes, task handlers, logic, models, settings)."""

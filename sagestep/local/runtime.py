@@ -326,8 +326,8 @@ class LocalRuntime:
     @staticmethod
     def _reset_service_caches() -> None:
         """Clients and settings of the handlers are process-wide: drop them when the endpoint changes."""
-        from sagestep_service import aws as service_aws
-        from sagestep_service import settings
+        from sagestep_service.platform import aws as service_aws
+        from sagestep_service.platform import settings
 
         service_aws.reset()
         settings.load.cache_clear()

@@ -692,7 +692,7 @@ class FunctionSpec:
         logical_id: template logical id.
         function_name: local name (the template's `FunctionName`, else `{stack}-{readable logical id}`).
         arn: `arn:aws:lambda:{region}:{account}:function:{function_name}`.
-        handler: the `Handler` string, e.g. `sagestep_service.handlers.api.handler`.
+        handler: the `Handler` string, e.g. `sagestep_service.platform.api.handler`.
         environment: resolved environment variables (local names and ARNs).
         runtime: e.g. `python3.11`.
         timeout_seconds: `Timeout` (CloudFormation default 3).

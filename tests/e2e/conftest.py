@@ -20,7 +20,7 @@ import pytest
 
 from sagestep.client import SagestepClient
 from sagestep.local.runtime import LocalRuntime, RuntimeInfo
-from sagestep_service.models.jobs import JobView
+from sagestep_service.workflows.training.models import TrainingJobView
 from sagestep_training.datasets import CLASSIFICATION_CSV, REGRESSION_CSV, REGRESSION_TARGET
 
 #: Tiny trainings: each job takes seconds on two cores.
@@ -93,7 +93,9 @@ class Backend:
 
     # Jobs -------------------------------------------------------------------------------------------
 
-    def finished(self, job_id: str, client: SagestepClient | None = None, timeout: float = JOB_TIMEOUT) -> JobView:
+    def finished(
+        self, job_id: str, client: SagestepClient | None = None, timeout: float = JOB_TIMEOUT
+    ) -> TrainingJobView:
         """Wait for the job's workflow to end as a user would (polling the API), then for its execution
         to end and background work to settle, so notifications and clean-up are complete."""
         (client or self.client).wait(job_id, timeout=timeout, poll_interval=0.25)
@@ -105,11 +107,11 @@ class Backend:
         self.runtime.wait_idle(10)
         return (client or self.client).get_job(job_id)
 
-    def train(self, body: Mapping[str, Any], client: SagestepClient | None = None) -> JobView:
+    def train(self, body: Mapping[str, Any], client: SagestepClient | None = None) -> TrainingJobView:
         """``POST /model`` and wait until the workflow has ended."""
         return self.finished((client or self.client).train(dict(body)).jobId, client)
 
-    def hpo(self, body: Mapping[str, Any]) -> JobView:
+    def hpo(self, body: Mapping[str, Any]) -> TrainingJobView:
         """``POST /hpo`` and wait until the workflow has ended."""
         return self.finished(self.client.hpo(dict(body)).jobId)
 
@@ -150,7 +152,7 @@ class Backend:
                 mine.append(pid)
         return mine
 
-    def assert_failed_cleanly(self, job: JobView) -> None:
+    def assert_failed_cleanly(self, job: TrainingJobView) -> None:
         """A failed job: ERROR with an explanation, one ERROR notification, nothing of it left running."""
         assert job.status == "ERROR", job
         assert job.error and job.errorCause, job

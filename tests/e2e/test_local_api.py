@@ -22,15 +22,14 @@ from sagestep.client import (
     UnauthorizedError,
     parse_request,
 )
-from sagestep_service.models.api import TrainRequest
-from sagestep_service.models.jobs import JobView
+from sagestep_service.workflows.training.models import TrainingJobView, TrainRequest
 from tests.e2e.conftest import CROP_ROW, FAST, TRAIN_STATUSES, Backend
 
 SOME_JOB_ID = "model-0123456789abcdef01234567"
 
 
 @pytest.fixture(scope="module")
-def ready_job(backend: Backend) -> JobView:
+def ready_job(backend: Backend) -> TrainingJobView:
     """One READY model of the demo user, shared by the read-only checks of this module."""
     job = backend.train({**backend.regression, "hyperparameters": FAST})
     assert job.status == "READY", job
@@ -111,7 +110,7 @@ def test_idempotency_key_reused_for_another_request_is_a_conflict(backend: Backe
 # Authentication and isolation --------------------------------------------------------------------------
 
 
-def test_request_without_a_token_is_unauthorized(backend: Backend, ready_job: JobView) -> None:
+def test_request_without_a_token_is_unauthorized(backend: Backend, ready_job: TrainingJobView) -> None:
     # Given / When a request carries no Authorization header
     for method, path in (("GET", "/model"), ("GET", f"/model/{ready_job.jobId}"), ("POST", "/infer")):
         response = httpx.request(method, f"{backend.api_url}{path}", json={"jobId": ready_job.jobId, "input": [1]})
@@ -134,7 +133,7 @@ def _tampered(token: str, how: str) -> str:
 
 
 @pytest.mark.parametrize("how", ["claims", "signature", "garbage"])
-def test_tampered_token_is_unauthorized(backend: Backend, ready_job: JobView, how: str) -> None:
+def test_tampered_token_is_unauthorized(backend: Backend, ready_job: TrainingJobView, how: str) -> None:
     # Given a token of the demo user, altered
     token = _tampered(backend.token(), how)
     client = SagestepClient(backend.api_url, lambda: token, retries=0)
@@ -146,7 +145,7 @@ def test_tampered_token_is_unauthorized(backend: Backend, ready_job: JobView, ho
 
 
 def test_another_users_job_is_not_found_for_reading_deleting_or_predicting(
-    backend: Backend, ready_job: JobView, intruder: SagestepClient
+    backend: Backend, ready_job: TrainingJobView, intruder: SagestepClient
 ) -> None:
     # Given the demo user's READY job and a second user of the same pool
     endpoint = ready_job.resources["endpointName"]

@@ -14,7 +14,7 @@ import re
 import pytest
 
 from sagestep.client import ConflictError
-from sagestep_service.models.jobs import JobView
+from sagestep_service.workflows.training.models import TrainingJobView
 from sagestep_training.datasets import CLASSIFICATION_CSV, CLASSIFICATION_TARGET, REGRESSION_TARGET
 from tests.e2e.conftest import CROP_ROW, FAST, TRAIN_STATUSES, Backend, finite_numbers
 
@@ -28,17 +28,17 @@ FERTILIZER_SWEEP = {"start": 0.0, "end": 200.0, "step": 25.0}
 
 
 @pytest.fixture(scope="module")
-def regression_job(backend: Backend) -> JobView:
+def regression_job(backend: Backend) -> TrainingJobView:
     return backend.train({**backend.regression, "hyperparameters": FAST})
 
 
 @pytest.fixture(scope="module")
-def tuning_job(backend: Backend) -> JobView:
+def tuning_job(backend: Backend) -> TrainingJobView:
     return backend.hpo({**backend.regression, "strategy": "sagemaker", "maxTrials": 2, "epochsPerTrial": 2})
 
 
 @pytest.fixture(scope="module")
-def updated_endpoint(backend: Backend) -> tuple[JobView, JobView, float]:
+def updated_endpoint(backend: Backend) -> tuple[TrainingJobView, TrainingJobView, float]:
     """Job A deployed, then job B (another architecture) updating A's endpoint in place; and what A's
     model predicted for CROP_ROW before the update."""
     first = backend.train({**backend.regression, "hyperparameters": FAST})
@@ -59,7 +59,7 @@ def updated_endpoint(backend: Backend) -> tuple[JobView, JobView, float]:
 
 
 def test_training_job_becomes_ready_with_metrics_history_and_one_notification(
-    backend: Backend, regression_job: JobView
+    backend: Backend, regression_job: TrainingJobView
 ) -> None:
     # Given a regression dataset in the data bucket / When a user trains a model (fixture)
     job = regression_job
@@ -79,14 +79,14 @@ def test_training_job_becomes_ready_with_metrics_history_and_one_notification(
     assert note["message"]["summary"]["endpointName"] == job.jobId
 
 
-def test_job_timestamps_have_the_documented_format(regression_job: JobView) -> None:
+def test_job_timestamps_have_the_documented_format(regression_job: TrainingJobView) -> None:
     # Given a job whose statuses were recorded by the API and by the state machine
     stamps = [regression_job.createdAt, regression_job.updatedAt, *(h.at for h in regression_job.history)]
     # Then every timestamp is ISO 8601 UTC with milliseconds, so that they sort and compare as strings
     assert [s for s in stamps if not ISO_MILLIS.match(s)] == []
 
 
-def test_infer_one_row(backend: Backend, regression_job: JobView) -> None:
+def test_infer_one_row(backend: Backend, regression_job: TrainingJobView) -> None:
     # Given a READY regression model / When a user predicts one row
     answer = backend.client.infer(jobId=regression_job.jobId, input=CROP_ROW)
     # Then one finite number comes back, and no sweep axis
@@ -95,7 +95,7 @@ def test_infer_one_row(backend: Backend, regression_job: JobView) -> None:
     assert answer.x_axis is None
 
 
-def test_infer_several_rows_predicts_each_row(backend: Backend, regression_job: JobView) -> None:
+def test_infer_several_rows_predicts_each_row(backend: Backend, regression_job: TrainingJobView) -> None:
     # Given a READY regression model
     dry = [250.0, 1500.0, 6.0, 14.0, 20.0]
     # When a user predicts three rows, two of them the same
@@ -111,7 +111,7 @@ def test_infer_several_rows_predicts_each_row(backend: Backend, regression_job: 
     assert alone == pytest.approx(second, rel=1e-5)
 
 
-def test_infer_range_sweeps_the_last_input(backend: Backend, regression_job: JobView) -> None:
+def test_infer_range_sweeps_the_last_input(backend: Backend, regression_job: TrainingJobView) -> None:
     # Given a READY regression model / When a user sweeps the fertilizer dose (the last input)
     answer = backend.client.infer(jobId=regression_job.jobId, input=CROP_ROW, range=FERTILIZER_SWEEP)
     # Then x_axis is exactly the range, with one finite prediction per point, and the predictions vary
@@ -171,7 +171,7 @@ def test_in_container_hpo_completes_with_best_hyperparameters_and_trials(backend
 
 
 def test_sagemaker_tuning_completes_with_one_trial_per_allowed_training_job(
-    backend: Backend, tuning_job: JobView
+    backend: Backend, tuning_job: TrainingJobView
 ) -> None:
     # Given / When a user runs native SageMaker tuning with maxTrials 2 (fixture)
     job = tuning_job
@@ -187,7 +187,7 @@ def test_sagemaker_tuning_completes_with_one_trial_per_allowed_training_job(
     assert note["attributes"] == {"kind": "hpo", "status": "HPO_COMPLETED"}
 
 
-def test_training_from_an_hpo_job_uses_its_best_hyperparameters(backend: Backend, tuning_job: JobView) -> None:
+def test_training_from_an_hpo_job_uses_its_best_hyperparameters(backend: Backend, tuning_job: TrainingJobView) -> None:
     # Given a completed tuning job
     assert tuning_job.hpo is not None
     best = tuning_job.hpo.bestHyperparameters
@@ -238,7 +238,7 @@ def test_a_lost_create_response_ends_in_error_and_the_orphan_training_job_is_sto
 
 
 def test_in_place_update_serves_the_new_model_from_the_same_endpoint(
-    backend: Backend, updated_endpoint: tuple[JobView, JobView, float]
+    backend: Backend, updated_endpoint: tuple[TrainingJobView, TrainingJobView, float]
 ) -> None:
     # Given job A READY / When job B is trained with updateEndpointOf A (fixture)
     first, second, before = updated_endpoint
@@ -263,7 +263,7 @@ def test_in_place_update_serves_the_new_model_from_the_same_endpoint(
 
 
 def test_failed_in_place_update_rolls_back_and_the_serving_job_stays_ready(
-    backend: Backend, updated_endpoint: tuple[JobView, JobView, float]
+    backend: Backend, updated_endpoint: tuple[TrainingJobView, TrainingJobView, float]
 ) -> None:
     # Given job B READY on an endpoint
     _, serving, _ = updated_endpoint

@@ -17,11 +17,15 @@ from typing import Any
 
 import pytest
 
-from stacks import constants
+from stacks.platform import constants
+from stacks.workflows import WORKFLOWS, training
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STACK_NAME = constants.DEFAULT_STACK_NAME
 SAGEMAKER_PREFIX_ARN = re.compile(r":sagemaker:<AWS::Region>:<AWS::AccountId>:[a-z-]+/(model|hpo)-\*$")
+
+ALL_HANDLERS = {**constants.HANDLERS, **training.HANDLERS}
+API_ROUTES = [route for workflow in WORKFLOWS for route in workflow.ROUTES]
 
 EXPECTED_ENVIRONMENT = {
     constants.API_FUNCTION: {
@@ -36,10 +40,10 @@ EXPECTED_ENVIRONMENT = {
         "ENDPOINT_INSTANCE_TYPE",
         "ENDPOINT_DEADLINE_SECONDS",
     },
-    constants.TRAINING_HPO_RESULTS_FUNCTION: {"JOBS_TABLE_NAME", "ARTIFACT_BUCKET"},
-    constants.TRAINING_FINISH_DEPLOYMENT_FUNCTION: {"JOBS_TABLE_NAME", "MAX_ENDPOINTS", "STACK_NAME"},
-    constants.TRAINING_FAILURE_FUNCTION: {"JOBS_TABLE_NAME", "STACK_NAME"},
-    constants.TRAINING_EXECUTION_CLOSED_FUNCTION: {"JOBS_TABLE_NAME", "STACK_NAME", "TOPIC_ARN"},
+    training.HPO_RESULTS_FUNCTION: {"JOBS_TABLE_NAME", "ARTIFACT_BUCKET"},
+    training.FINISH_DEPLOYMENT_FUNCTION: {"JOBS_TABLE_NAME", "MAX_ENDPOINTS", "STACK_NAME"},
+    training.FAILURE_FUNCTION: {"JOBS_TABLE_NAME", "STACK_NAME"},
+    constants.EXECUTION_CLOSED_FUNCTION: {"JOBS_TABLE_NAME", "STACK_NAME", "TOPIC_ARN"},
     constants.WAIT_REGISTER_FUNCTION: {"JOBS_TABLE_NAME"},
     constants.WAIT_RESUME_FUNCTION: {"JOBS_TABLE_NAME"},
 }
@@ -210,7 +214,7 @@ def test_variant_configuration_is_nag_clean(synth_variant: Synth) -> None:
     methods = [m["Properties"] for m in synth_variant.resources("AWS::ApiGateway::Method").values()]
     # CORS preflights are the only methods without the Cognito authorizer
     assert {m["HttpMethod"] for m in methods if m["AuthorizationType"] != "COGNITO_USER_POOLS"} == {"OPTIONS"}
-    assert len([m for m in methods if m["AuthorizationType"] == "COGNITO_USER_POOLS"]) == len(constants.API_ROUTES)
+    assert len([m for m in methods if m["AuthorizationType"] == "COGNITO_USER_POOLS"]) == len(API_ROUTES)
 
 
 # --- resources ---------------------------------------------------------------------------------------------
@@ -229,7 +233,7 @@ def test_variant_configuration_is_nag_clean(synth_variant: Synth) -> None:
         ("AWS::Events::Rule", 2),
         ("AWS::SQS::Queue", 1),
         ("AWS::KMS::Key", 1),
-        ("AWS::ApiGateway::Method", len(constants.API_ROUTES)),
+        ("AWS::ApiGateway::Method", len(API_ROUTES)),
     ],
 )
 def test_resource_counts(synth: Synth, resource_type: str, count: int) -> None:
@@ -310,7 +314,7 @@ def test_stateful_resources_are_retained_by_default(synth: Synth) -> None:
 
 def test_functions_match_the_architecture_contract(synth: Synth) -> None:
     # Given every Lambda function, found by its `sagestep:name` label
-    for name, handler in constants.HANDLERS.items():
+    for name, handler in ALL_HANDLERS.items():
         _, function = synth.labelled(name)
         properties = function["Properties"]
         # Then handler, runtime, architecture, tracing and layer are the shared ones
@@ -330,7 +334,7 @@ def test_functions_match_the_architecture_contract(synth: Synth) -> None:
 
 def test_environment_values_are_simple_intrinsics(synth: Synth) -> None:
     # The local runtime resolves these: literals, Ref, Fn::GetAtt, or Fn::Sub over pseudo parameters.
-    for name in constants.HANDLERS:
+    for name in ALL_HANDLERS:
         _, function = synth.labelled(name)
         for key, value in function["Properties"]["Environment"]["Variables"].items():
             assert isinstance(value, str) or set(value) <= {"Ref", "Fn::GetAtt", "Fn::Sub"}, (name, key, value)
@@ -438,12 +442,13 @@ def test_only_documented_actions_use_resource_star(synth: Synth) -> None:
 #: The DynamoDB actions each function's role gets on the job table: what its code calls, nothing more.
 TABLE_ACTIONS = {
     constants.API_FUNCTION: {
-        "GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem",
+        # Jobs: claimed (conditional put), read, listed (index), reserved/released, removed if never started.
+        "GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem",
     },
-    constants.TRAINING_HPO_RESULTS_FUNCTION: {"UpdateItem"},
-    constants.TRAINING_FINISH_DEPLOYMENT_FUNCTION: {"GetItem", "UpdateItem"},
-    constants.TRAINING_FAILURE_FUNCTION: {"UpdateItem"},
-    constants.TRAINING_EXECUTION_CLOSED_FUNCTION: {"GetItem", "UpdateItem"},
+    training.HPO_RESULTS_FUNCTION: {"UpdateItem"},
+    training.FINISH_DEPLOYMENT_FUNCTION: {"GetItem", "UpdateItem"},
+    training.FAILURE_FUNCTION: {"UpdateItem"},
+    constants.EXECUTION_CLOSED_FUNCTION: {"GetItem", "UpdateItem"},
     # Wait records: put at registration; read consistently, taken (conditional delete), put back on failure.
     constants.WAIT_REGISTER_FUNCTION: {"PutItem", "DeleteItem"},
     constants.WAIT_RESUME_FUNCTION: {"GetItem", "DeleteItem", "PutItem"},
@@ -560,7 +565,7 @@ def test_api_routes_all_use_the_cognito_authorizer_and_the_validator(synth: Synt
         assert properties["Integration"]["Type"] == "AWS_PROXY"
         assert api_function_id in json.dumps(properties["Integration"]["Uri"])
     # And the routes are exactly the documented ones
-    assert routes == set(constants.API_ROUTES)
+    assert routes == set(API_ROUTES)
 
 
 def test_api_stage_logs_traces_and_throttles(synth: Synth) -> None:

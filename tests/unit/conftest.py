@@ -16,10 +16,10 @@ from moto import mock_aws
 from sagestep.local import atomicity
 from sagestep.local.patching import Patcher
 from sagestep.local.template import CloudAssembly, FunctionSpec, ProvisionedStack, provision
-from sagestep_service import aws, settings
-from sagestep_service.dal.jobs import JobStore
+from sagestep_service.platform import aws, settings
+from sagestep_service.platform.jobs import JobStore
 
-API_HANDLER = "sagestep_service.handlers.api.handler"
+API_HANDLER = "sagestep_service.platform.api.handler"
 SAMPLE_CSV = b"rooms,area,age,price\n3,80,10,250\n4,120,5,400\n2,50,30,150\n"
 
 
@@ -63,7 +63,7 @@ class Backend:
         headers: dict[str, str] | None = None,
         owner: str | None = "alice",
     ) -> ApiResponse:
-        from sagestep_service.handlers.api import handler
+        from sagestep_service.platform.api import handler
 
         authorizer = {"claims": {"sub": owner, "cognito:username": owner}} if owner else {}
         event = {

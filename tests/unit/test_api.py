@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any
 
 import boto3
@@ -310,3 +311,45 @@ class TestInPlaceUpdates:
         backend.break_state_machine()
         assert backend.call("POST", "/model", body=train_body(backend, updateEndpointOf=ready)).status == 502
         assert backend.call("GET", f"/model/{ready}").body.get("updatingBy") is None
+
+    def test_a_conflicting_duplicate_never_releases_the_winners_reservation(self, backend: Backend) -> None:
+        # Given a READY model and two concurrent updates of its endpoint with one Idempotency-Key but different
+        # bodies (a client bug, or two users of one script)
+        ready = backend.call("POST", "/model", body=train_body(backend)).body["jobId"]
+        backend.deploy_fake_endpoint(ready)
+        headers = {"Idempotency-Key": "update-1"}
+        bodies = [train_body(backend, updateEndpointOf=ready, description=str(i)) for i in range(6)]
+        barrier = threading.Barrier(len(bodies))
+        results: list[Any] = []
+
+        def submit(body: dict[str, Any]) -> None:
+            barrier.wait()
+            results.append(backend.call("POST", "/model", body=body, headers=headers))
+
+        threads = [threading.Thread(target=submit, args=(body,)) for body in bodies]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        # Then exactly one won, the others are conflicts, and the winner still holds the endpoint
+        [winner] = [r for r in results if r.status == 202]
+        assert sorted(r.status for r in results if r is not winner) == [409] * (len(bodies) - 1)
+        assert backend.call("GET", f"/model/{ready}").body["updatingBy"] == winner.body["jobId"]
+        assert backend.call("DELETE", f"/model/{ready}").status == 409
+        assert len(backend.executions()) == 2
+
+    def test_an_expired_reservation_no_longer_locks_the_endpoint(self, backend: Backend) -> None:
+        # Given an update whose job died without releasing the endpoint, and whose lease has passed
+        ready = backend.call("POST", "/model", body=train_body(backend)).body["jobId"]
+        backend.deploy_fake_endpoint(ready)
+        first = backend.call("POST", "/model", body=train_body(backend, updateEndpointOf=ready))
+        assert first.status == 202
+        record = backend.store.get(ready)
+        assert record is not None
+        # The lease covers the update's longest run: training time + endpoint deadline + an hour.
+        assert record["updatingUntil"] >= time.time() + 86400 + 3600
+        backend.store.update(ready, set_fields={"updatingUntil": int(time.time()) - 1})
+        # When another update is submitted / Then it takes the endpoint over
+        second = backend.call("POST", "/model", body=train_body(backend, updateEndpointOf=ready, description="2"))
+        assert second.status == 202
+        assert backend.call("GET", f"/model/{ready}").body["updatingBy"] == second.body["jobId"]

@@ -26,16 +26,24 @@ from sagestep.client import (
     UnauthorizedError,
     UnreachableError,
 )
-from sagestep_service.models.api import HpoRequest, InferRequest, InferResponse, SweepRange, TrainRequest
-from sagestep_service.models.jobs import JobKind, JobPage, JobView
+from sagestep_service.workflows.training.models import (
+    HpoRequest,
+    InferRequest,
+    InferResponse,
+    SweepRange,
+    TrainingJobPage,
+    TrainingJobView,
+    TrainingKind,
+    TrainRequest,
+)
 
 MODEL_ID = "model-20261122-135501-3fa9c2d1"
 HPO_ID = "hpo-20261122-135501-3fa9c2d1"
 DATA = "s3://data-bucket/crop.csv"
 
 
-def view(job_id: str = MODEL_ID, status: str = "SUBMITTED", **extra: Any) -> JobView:
-    return JobView.model_validate(
+def view(job_id: str = MODEL_ID, status: str = "SUBMITTED", **extra: Any) -> TrainingJobView:
+    return TrainingJobView.model_validate(
         {
             "jobId": job_id,
             "kind": job_id.split("-", 1)[0],
@@ -58,7 +66,7 @@ class FakeClient:
         self.error = error
         self.calls: list[tuple[str, Any]] = []
         self.final_status = "READY"
-        self.pages = [JobPage(items=[view(), view("model-20261122-135400-aaaaaaaa", "READY")], nextCursor="c1")]
+        self.pages = [TrainingJobPage(items=[view(), view("model-20261122-135400-aaaaaaaa", "READY")], nextCursor="c1")]
 
     def _record(self, name: str, argument: Any) -> None:
         self.calls.append((name, argument))
@@ -70,27 +78,29 @@ class FakeClient:
         job_id = MODEL_ID if isinstance(request, TrainRequest) else HPO_ID
         return Submission(view(job_id), replayed=idempotency_key == "again", idempotency_key=idempotency_key or "k")
 
-    def list_models(self, limit: int = 20, cursor: str | None = None) -> JobPage:
+    def list_models(self, limit: int = 20, cursor: str | None = None) -> TrainingJobPage:
         self._record("list_models", (limit, cursor))
         return self.pages[0]
 
-    def list_hpo(self, limit: int = 20, cursor: str | None = None) -> JobPage:
+    def list_hpo(self, limit: int = 20, cursor: str | None = None) -> TrainingJobPage:
         self._record("list_hpo", (limit, cursor))
-        return JobPage(items=[])
+        return TrainingJobPage(items=[])
 
-    def iter_models(self, page_size: int = 50) -> Iterator[JobView]:
+    def iter_models(self, page_size: int = 50) -> Iterator[TrainingJobView]:
         self._record("iter_models", page_size)
         yield from [view(), view("model-20261122-135400-aaaaaaaa"), view("model-20261122-135300-bbbbbbbb")]
 
-    def get_job(self, job_id: str, kind: JobKind | None = None) -> JobView:
+    def get_job(self, job_id: str, kind: TrainingKind | None = None) -> TrainingJobView:
         self._record("get_job", (job_id, kind))
         return view(job_id, "READY", metrics={"validation_abs_err_p95": 0.25}, resources={"endpointName": job_id})
 
-    def delete_model(self, job_id: str) -> JobView:
+    def delete_model(self, job_id: str) -> TrainingJobView:
         self._record("delete_model", job_id)
         return view(job_id, "DELETED")
 
-    def wait(self, job_id: str, kind: Any = None, *, on_update: Callable[[JobView], None], **options: Any) -> JobView:
+    def wait(
+        self, job_id: str, kind: Any = None, *, on_update: Callable[[TrainingJobView], None], **options: Any
+    ) -> TrainingJobView:
         self._record("wait", job_id)
         for status in ("TRAINING_MODEL", self.final_status):
             extra = {"error": "AlgorithmError: the loss diverged"} if status == "ERROR" else {}
@@ -212,7 +222,7 @@ class TestModel:
     def test_list_json_is_the_page(self) -> None:
         client = FakeClient()
         result = run(["model", "list", "--json", "--cursor", "c0"], client)
-        page = JobPage.model_validate_json(result.stdout)
+        page = TrainingJobPage.model_validate_json(result.stdout)
         assert page.nextCursor == "c1" and len(page.items) == 2
         assert client.calls == [("list_models", (20, "c0"))]
 

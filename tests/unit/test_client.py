@@ -27,8 +27,7 @@ from sagestep.client import (
     UnreachableError,
     WaitTimeoutError,
 )
-from sagestep_service.models.api import TrainRequest
-from sagestep_service.models.jobs import JobKind, JobStatus
+from sagestep_service.workflows.training.models import TrainingKind, TrainingStatus, TrainRequest
 
 DATA = "s3://data-bucket/housing/train.csv"
 MODEL_ID = "model-20261122-135501-3fa9c2d1"
@@ -165,7 +164,7 @@ class TestSubmissions:
     def test_a_connection_error_is_retried_with_the_same_key(self) -> None:
         api = FakeApi().on("POST", "/prod/hpo", httpx.ReadTimeout("timed out"), ok(job(HPO_ID), 202))
         view = api.client().hpo(dataUri=DATA, target="y", maxTrials=4)
-        assert view.kind is JobKind.HPO
+        assert view.kind is TrainingKind.HPO
         assert api.requests[0].headers["Idempotency-Key"] == api.requests[1].headers["Idempotency-Key"]
 
     def test_every_call_gets_its_own_key_unless_one_is_given(self) -> None:
@@ -206,7 +205,7 @@ class TestSubmissions:
 
 def _api_400(method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
     """What the real API handler answers to an invalid body (validation runs before any AWS call)."""
-    from sagestep_service.handlers.api import app
+    from sagestep_service.platform.api import app
 
     event = {
         "httpMethod": method,
@@ -289,23 +288,23 @@ class TestWait:
                 history.append(status)
             answers.append(ok(job(status=status, history=list(history))))
         api = FakeApi().on("GET", f"/prod/model/{MODEL_ID}", *answers)
-        seen: list[JobStatus] = []
+        seen: list[TrainingStatus] = []
         # When waited for
         final = api.client().wait(MODEL_ID, on_update=lambda view: seen.append(view.status))
         # Then every change was reported once and the READY job returned
-        assert final.status is JobStatus.READY
-        assert seen == [JobStatus(s) for s in ["SUBMITTED", "TRAINING_MODEL", "DEPLOYING_ENDPOINT", "READY"]]
+        assert final.status is TrainingStatus.READY
+        assert seen == [TrainingStatus(s) for s in ["SUBMITTED", "TRAINING_MODEL", "DEPLOYING_ENDPOINT", "READY"]]
 
     def test_wait_until_a_given_status(self) -> None:
         api = FakeApi().on("GET", f"/prod/hpo/{HPO_ID}", ok(job(HPO_ID, "HPO_RUNNING")))
         view = api.client().wait(HPO_ID, until={"HPO_RUNNING"})
-        assert view.status is JobStatus.HPO_RUNNING
+        assert view.status is TrainingStatus.HPO_RUNNING
 
     def test_wait_gives_up_after_the_timeout(self) -> None:
         api = FakeApi().on("GET", f"/prod/model/{MODEL_ID}", ok(job(status="TRAINING_MODEL")))
         with pytest.raises(WaitTimeoutError) as caught:
             api.client(sleep=lambda s: None).wait(MODEL_ID, timeout=0.05, poll_interval=0.01)
-        assert caught.value.job.status is JobStatus.TRAINING_MODEL
+        assert caught.value.job.status is TrainingStatus.TRAINING_MODEL
 
     def test_an_id_of_no_kind_is_refused(self) -> None:
         with pytest.raises(BadRequestError, match="not a job id"):

@@ -6,8 +6,9 @@ from __future__ import annotations
 import time
 
 import boto3
+import pytest
 
-from sagestep_service.logic import deployment
+from sagestep_service.workflows.training import deployment
 from tests.unit.conftest import Backend
 
 
@@ -62,3 +63,43 @@ def test_a_second_concurrent_eviction_finds_nothing_left_to_claim(backend: Backe
     stack = backend.environment["STACK_NAME"]
     assert deployment.evict(backend.store, sagemaker, stack, new, max_endpoints=1) == [old]
     assert deployment.evict(backend.store, sagemaker, stack, new, max_endpoints=1) == []
+
+
+def _finish_update(backend: Backend, previous: str, job_id: str) -> dict[str, object]:
+    from sagestep_service.workflows.training import handlers
+    from tests.unit.conftest import LambdaContext
+
+    event = {"jobId": job_id, "deployMode": "UPDATE", "endpointName": previous, "previousJobId": previous}
+    return handlers.finish_deployment(event, LambdaContext())  # type: ignore[arg-type]
+
+
+def test_an_update_is_handed_over_even_when_its_metrics_cannot_be_read(backend: Backend) -> None:
+    # Given a READY job whose endpoint a new job updated in place, and a training job that cannot be described
+    # (moto has none of that name: DescribeTrainingJob fails as it does when SageMaker is throttling)
+    previous = job_with_endpoint(backend, "READY")
+    body = {"dataUri": f"s3://{backend.data_bucket}/housing/train.csv", "target": "price"}
+    new = str(backend.call("POST", "/model", body=body).body["jobId"])
+    backend.store.reserve_endpoint(previous, new, lease_seconds=600)
+    # When FinishDeployment runs
+    result = _finish_update(backend, previous, new)
+    # Then the endpoint was handed over first: the old job is SUPERSEDED and released; the metrics are empty
+    old = backend.store.get(previous)
+    assert old is not None
+    assert (old["status"], old["supersededBy"]) == ("SUPERSEDED", new)
+    assert "updatingBy" not in old and "updatingUntil" not in old
+    assert result == {"evicted": [], "supersededJobId": previous, "metrics": {}}
+
+
+def test_a_failed_hand_over_fails_the_job(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an in-place update whose hand-over write fails (e.g. throttled after its retries)
+    previous = job_with_endpoint(backend, "READY")
+    body = {"dataUri": f"s3://{backend.data_bucket}/housing/train.csv", "target": "price"}
+    new = str(backend.call("POST", "/model", body=body).body["jobId"])
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("throttled")
+
+    monkeypatch.setattr(deployment, "hand_over", broken)
+    # When FinishDeployment runs / Then it raises the error the state machine routes to its failure path
+    with pytest.raises(deployment.HandOverFailed, match="could not be marked SUPERSEDED"):
+        _finish_update(backend, previous, new)

@@ -1,4 +1,4 @@
-"""The safety net for executions that end outside the state machine's failure path (logic/failure.py):
+"""The safety net for executions that end outside the state machine's failure path (platform/safety_net.py, dispatching the cleanup to the job's workflow):
 the job still gets ERROR, cleanup and exactly one notification — and a job that already ended is left alone."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from sagestep_service.logic import failure
+from sagestep_service.platform import safety_net
 from tests.unit.conftest import Backend
 
 
@@ -33,9 +33,9 @@ def test_an_aborted_execution_closes_its_running_job(backend: Backend) -> None:
     topic = backend.stack.outputs["TopicArn"]
     queue = subscribed_queue(topic)
     detail = {"name": job_id, "status": "ABORTED", "input": backend.execution_input(job_id)}
-    sagemaker, sns = boto3.client("sagemaker"), boto3.client("sns")
+    sns = boto3.client("sns")
     # When the execution's status change arrives
-    closed = failure.close_abandoned(backend.store, sagemaker, sns, topic, detail)
+    closed = safety_net.close_abandoned(backend.store, sns, topic, detail)
     # Then the job is ERROR with the reason, and one failure notification went out
     assert closed is not None
     record = backend.store.get(job_id)
@@ -49,7 +49,7 @@ def test_an_aborted_execution_closes_its_running_job(backend: Backend) -> None:
         "summary": {"error": "ExecutionAborted", "cause": record["errorCause"]},
     }
     # And a second delivery of the same event changes nothing
-    assert failure.close_abandoned(backend.store, sagemaker, sns, topic, detail) is None
+    assert safety_net.close_abandoned(backend.store, sns, topic, detail) is None
     assert messages(queue) == []
 
 
@@ -59,6 +59,6 @@ def test_a_job_that_ended_through_its_failure_path_is_left_alone(backend: Backen
     backend.store.update(job_id, status="ERROR", set_fields={"error": "TrainingJobFailed", "errorCause": "x"})
     topic = backend.stack.outputs["TopicArn"]
     detail = {"name": job_id, "status": "FAILED", "error": "JobFailed"}
-    closed = failure.close_abandoned(backend.store, boto3.client("sagemaker"), boto3.client("sns"), topic, detail)
+    closed = safety_net.close_abandoned(backend.store, boto3.client("sns"), topic, detail)
     assert closed is None
     assert backend.store.get(job_id)["error"] == "TrainingJobFailed"  # type: ignore[index]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sagestep_service.logic import failure
+from sagestep_service.workflows.training import failure
 
 NOT_FOUND = {"Error": {"Code": "ValidationException", "Message": "Requested resource not found."}}
 THROTTLED = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}

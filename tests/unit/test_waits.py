@@ -1,4 +1,4 @@
-"""Event-driven waits (logic/waits.py): the token stored in the resource's wait record is resumed exactly once,
+"""Event-driven waits (platform/waits.py, the training workflow's endpoint waiter): the token stored in the resource's wait record is resumed exactly once,
 by the completion event or by the check that closes the race with an event that came first."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from sagestep_service.dal.jobs import wait_item_id
-from sagestep_service.errors import NotFound
-from sagestep_service.logic import queries, waits
-from sagestep_service.logic.submission import owned_job
-from sagestep_service.models.jobs import JobKind
+from sagestep_service.platform import queries, waits
+from sagestep_service.platform.errors import NotFound
+from sagestep_service.platform.jobs import wait_item_id
+from sagestep_service.platform.submission import owned_job
+from sagestep_service.workflows.training.models import TrainingJobView, TrainingKind
 from tests.unit.conftest import Backend
 
 
@@ -163,9 +163,9 @@ def test_wait_records_are_neither_jobs_nor_listed(backend: Backend) -> None:
     assert [job["jobId"] for job in backend.call("GET", "/model").body["items"]] == [job_id]
     assert backend.call("GET", "/hpo").body["items"] == []
     # And its id is no job's, for GET and DELETE of either kind (the routes' lookups)
-    for kind in JobKind:
+    for kind in TrainingKind:
         with pytest.raises(NotFound):
-            queries.show(backend.store, "alice", kind, wait_id)
+            queries.show(backend.store, "alice", kind, wait_id, TrainingJobView)
         with pytest.raises(NotFound):
             owned_job(backend.store, wait_id, "alice", kind)
 

@@ -1,1 +1,0 @@
-"""DynamoDB access behind small interfaces."""

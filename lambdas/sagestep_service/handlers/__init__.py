@@ -1,1 +1,0 @@
-"""Thin Lambda entry points: parse, call the logic, report."""

@@ -1,0 +1,64 @@
+"""The platform's functions: event-driven waits — register a task token (``lambda:invoke.waitForTaskToken``)
+and resume it from the service's EventBridge event (``waits``) — and the safety net for executions that
+ended outside their failure path (``safety_net``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from sagestep_service.platform import aws, safety_net, waits
+from sagestep_service.platform.jobs import JobStore
+from sagestep_service.platform.models import WaitRegisterTask
+from sagestep_service.platform.observability import logger, metrics, tracer
+from sagestep_service.platform.settings import CommonSettings, NotificationSettings, load
+
+
+def _store() -> JobStore:
+    return JobStore(load(CommonSettings).jobs_table_name)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=WaitRegisterTask)
+def register(event: WaitRegisterTask, context: LambdaContext) -> dict[str, Any]:
+    """Store the token in the resource's wait record; resolve at once if the resource has already finished."""
+    clients = aws.Clients()
+    resolved = waits.register(_store(), clients, clients.stepfunctions, event.model_dump())
+    logger.info(
+        "wait registered", extra={"jobId": event.jobId, "resource": event.resource.model_dump(), "resolved": resolved}
+    )
+    return {"resolvedAtOnce": resolved}
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=EventBridgeModel)
+def resume(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:
+    """Resume the job waiting on the resource this event is about."""
+    detail: dict[str, Any] = dict(event.detail) if isinstance(event.detail, dict) else {}
+    clients = aws.Clients()
+    resumed = waits.resume(_store(), clients, clients.stepfunctions, event.detail_type, detail)
+    logger.info("event handled", extra={"detailType": event.detail_type, "resumed": resumed})
+    return {"resumed": resumed}
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=EventBridgeModel)
+def on_execution_closed(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:
+    """Safety net: an execution of one of the stack's state machines ended while its job still ran."""
+    settings = load(NotificationSettings)
+    detail: dict[str, Any] = dict(event.detail) if isinstance(event.detail, dict) else {}
+    closed = safety_net.close_abandoned(
+        JobStore(settings.jobs_table_name), aws.client("sns"), settings.topic_arn, detail
+    )
+    if closed:
+        logger.warning("job closed after its execution ended", extra=closed)
+    return {"closed": closed}

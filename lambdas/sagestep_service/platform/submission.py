@@ -1,0 +1,167 @@
+"""Submitting a job of any workflow: id, record, execution — idempotent under retries and concurrent
+duplicates.
+
+The job's record is the claim: it is written with a conditional put before anything else happens, so of
+concurrent submissions with one ``Idempotency-Key`` exactly one goes on, and a loser has taken nothing it
+could release. Side effects a workflow takes for a job (e.g. reserving an endpoint for an in-place update)
+come after the claim and are undone only by the call that took them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from sagestep_service.platform.errors import Conflict, NotFound
+from sagestep_service.platform.jobs import JobExists, JobStore, now_iso, owner_kind
+from sagestep_service.platform.models import SUBMITTED
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The job a submission refers to and whether this call created it."""
+
+    record: dict[str, Any]
+    created: bool
+
+
+def new_job_id(kind: str, owner: str, idempotency_key: str | None) -> str:
+    """A fresh, time-ordered id, or a deterministic one for an idempotency key (same key, same job)."""
+    if idempotency_key:
+        digest = hashlib.sha256(f"{owner}\n{kind}\n{idempotency_key}".encode()).hexdigest()
+        return f"{kind}-{digest[:24]}"
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return f"{kind}-{stamp}-{secrets.token_hex(4)}"
+
+
+def request_hash(request: dict[str, Any]) -> str:
+    """Fingerprint of a request, to tell a replay from a different request reusing a key."""
+    return hashlib.sha256(json.dumps(request, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def owned_job(store: JobStore, job_id: str, owner: str, kind: str, field: str | None = None) -> dict[str, Any]:
+    """The caller's job of ``kind``; another user's job is as unknown as a missing one."""
+    record = store.get(job_id)
+    if record is None or record.get("owner") != owner or record.get("kind") != kind:
+        what = f"{field}: " if field else ""
+        raise NotFound(f"{what}no {kind} job {job_id!r}")
+    return record
+
+
+#: Takes a side effect for a claimed job and returns how to undo it, or None when this call took nothing
+#: (e.g. the reservation was already held by the same job).
+Acquire = Callable[[], Callable[[], None] | None]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated submission, ready to claim: the execution input's ``mode`` and ``plan``, and the side
+    effects to take once the claim is won."""
+
+    mode: str
+    plan: dict[str, Any]
+    acquire: tuple[Acquire, ...] = dataclasses.field(default_factory=tuple)
+
+
+class Submitter:
+    """Claims a job record and starts its workflow's state machine."""
+
+    def __init__(self, store: JobStore, sfn: Any, state_machine_arn: str) -> None:
+        self._store = store
+        self._sfn = sfn
+        self._state_machine_arn = state_machine_arn
+
+    def submit(
+        self,
+        *,
+        kind: str,
+        owner: str,
+        body: dict[str, Any],
+        idempotency_key: str | None,
+        prepare: Callable[[str], Prepared],
+    ) -> Submission:
+        """Submit ``body`` as a job of ``kind``: a replay returns the existing job; otherwise ``prepare(job_id)``
+        validates and plans (reads only), the record is claimed, the prepared side effects are taken and the
+        execution is started. A failure after the claim undoes what this call took and removes the record."""
+        job_id = new_job_id(kind, owner, idempotency_key)
+        existing = self._store.get(job_id)
+        if existing is not None:
+            self._check_replay(existing, owner, body)
+        prepared = prepare(job_id)
+        if existing is not None:
+            return self._resume(existing, prepared)
+        execution_input = json.dumps(
+            {"jobId": job_id, "kind": kind, "owner": owner, "mode": prepared.mode, "plan": prepared.plan},
+            separators=(",", ":"),
+        )
+        now = now_iso()
+        record = {
+            "jobId": job_id,
+            "kind": kind,
+            "owner": owner,
+            "ownerKind": owner_kind(owner, kind),
+            "createdAt": now,
+            "updatedAt": now,
+            "status": SUBMITTED,
+            "request": body,
+            "requestHash": request_hash(body),
+            "executionInput": execution_input,
+            "resources": {},
+            "history": [{"status": SUBMITTED, "at": now}],
+        }
+        try:
+            self._store.create(record)
+        except JobExists:
+            # A concurrent duplicate won the claim: answer with its job (this call has taken nothing).
+            winner = self._store.get(job_id)
+            assert winner is not None
+            self._check_replay(winner, owner, body)
+            return self._resume(winner, prepared)
+        undo: list[Callable[[], None]] = []
+        try:
+            for acquire in prepared.acquire:
+                release = acquire()
+                if release is not None:
+                    undo.append(release)
+            record["executionArn"] = self._start_execution(job_id, execution_input)
+        except BaseException:
+            for release in reversed(undo):
+                release()
+            self._store.delete_submitted(job_id)
+            raise
+        return Submission(record, created=True)
+
+    @staticmethod
+    def _check_replay(existing: dict[str, Any], owner: str, body: dict[str, Any]) -> None:
+        if existing.get("owner") != owner or existing.get("requestHash") != request_hash(body):
+            raise Conflict("Idempotency-Key: this key was already used for a different request")
+
+    def _resume(self, existing: dict[str, Any], prepared: Prepared) -> Submission:
+        """A replay of a claimed job. If its execution may not have started (the first call died between the
+        claim and StartExecution), take its side effects again (they are idempotent per job: a reservation
+        held by the same job passes) and start it: the execution name is the job id, so at most one runs."""
+        if existing["status"] == SUBMITTED and existing.get("executionInput"):
+            for acquire in prepared.acquire:
+                acquire()  # not undone on failure: the first call may still be using it
+            self._start_execution(existing["jobId"], existing["executionInput"])
+        return Submission(existing, created=False)
+
+    def _start_execution(self, job_id: str, execution_input: str) -> str:
+        try:
+            response = self._sfn.start_execution(
+                stateMachineArn=self._state_machine_arn, name=job_id, input=execution_input
+            )
+            return str(response["executionArn"])
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
+                raise
+            arn = self._state_machine_arn.replace(":stateMachine:", ":execution:")
+            return f"{arn}:{job_id}"

@@ -1,0 +1,9 @@
+"""The registered workflows: one package each, named as the workflow is across the tree.
+
+Adding a workflow adds its package here and one entry in ``WORKFLOWS``.
+"""
+
+from sagestep_service.platform.registry import Workflow
+from sagestep_service.workflows.training import WORKFLOW as TRAINING
+
+WORKFLOWS: tuple[Workflow, ...] = (TRAINING,)

@@ -1,0 +1,147 @@
+"""Deployment settings read from CDK context (`cdk.json`, or `-c key=value` on the command line)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks.platform import constants
+
+CDK_JSON = constants.REPO_ROOT / "cdk.json"
+
+LOG_RETENTION = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    731: logs.RetentionDays.TWO_YEARS,
+}
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """Return the `context` block of `cdk.json`.
+
+    The CDK CLI passes it to the app; `python app.py` (tests, CI without Node) passes it to `App(context=...)`
+    so both synthesize the same template. Values given by the CLI take precedence.
+    """
+    if not CDK_JSON.exists():
+        return {}
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text(encoding="utf-8")).get("context", {})
+    return context
+
+
+def _as_bool(value: Any) -> bool:
+    # `-c flag=true` arrives as a string, cdk.json values as JSON booleans.
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _as_list(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    return [item.strip() for item in str(value).split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class SagestepConfig:
+    """Typed view of the context values the stack understands (defaults in `cdk.json`).
+
+    Context keys: `stackName`; `removalPolicy` (`retain`, or `destroy` for development stacks: stateful
+    resources are deleted with the stack, buckets emptied); `logLevel`, `logRetentionDays`;
+    `powertoolsVersion` (Powertools layer by package version, read from Powertools' public SSM parameter) or
+    `powertoolsLayerVersion` (layer version number); `trainingImageUri` (an existing image instead of building
+    `containers/training`); `trainingInstanceType`, `endpointInstanceType`, `maxEndpoints`,
+    `endpointDeadlineSeconds`; `selfSignUp`, `requireMfa`, `cognitoFeaturePlan` (`essentials` or `plus`);
+    `apiThrottleRateLimit`, `apiThrottleBurstLimit`, `apiCloudWatchRole` (create API Gateway's account-level
+    logging role), `apiWebAclArn` (WAFv2 web ACL to associate), `corsAllowOrigins` (enables CORS preflight).
+    """
+
+    removal_policy: RemovalPolicy
+    log_level: str
+    log_retention: logs.RetentionDays
+    powertools_version: str
+    powertools_layer_version: int | None
+    training_image_uri: str
+    training_instance_type: str
+    endpoint_instance_type: str
+    max_endpoints: int
+    endpoint_deadline_seconds: int
+    self_sign_up: bool
+    require_mfa: bool
+    cognito_plus_plan: bool
+    api_throttle_rate_limit: int
+    api_throttle_burst_limit: int
+    api_cloudwatch_role: bool
+    api_web_acl_arn: str
+    cors_allow_origins: list[str]
+
+    @property
+    def destroy_on_removal(self) -> bool:
+        return self.removal_policy == RemovalPolicy.DESTROY
+
+    @classmethod
+    def from_context(cls, scope: Construct) -> SagestepConfig:
+        """Read and validate the settings; raise ValueError with the offending key on a bad value."""
+
+        def get(key: str, default: Any) -> Any:
+            value = scope.node.try_get_context(key)
+            return default if value is None else value
+
+        def get_int(key: str, default: int, minimum: int = 0) -> int:
+            try:
+                value = int(get(key, default))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"context {key!r} must be an integer") from exc
+            if value < minimum:
+                raise ValueError(f"context {key!r} must be >= {minimum}, got {value}")
+            return value
+
+        removal = str(get("removalPolicy", "retain")).lower()
+        if removal not in {"retain", "destroy"}:
+            raise ValueError("context 'removalPolicy' must be 'retain' or 'destroy'")
+        log_level = str(get("logLevel", "INFO")).upper()
+        if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("context 'logLevel' must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        retention_days = get_int("logRetentionDays", 30, minimum=1)
+        if retention_days not in LOG_RETENTION:
+            raise ValueError(f"context 'logRetentionDays' must be one of {sorted(LOG_RETENTION)}")
+        plan = str(get("cognitoFeaturePlan", "essentials")).lower()
+        if plan not in {"essentials", "plus"}:
+            raise ValueError("context 'cognitoFeaturePlan' must be 'essentials' or 'plus'")
+
+        return cls(
+            removal_policy=RemovalPolicy.DESTROY if removal == "destroy" else RemovalPolicy.RETAIN,
+            log_level=log_level,
+            log_retention=LOG_RETENTION[retention_days],
+            powertools_version=str(get("powertoolsVersion", "3.37.0")),
+            powertools_layer_version=(
+                get_int("powertoolsLayerVersion", 1, minimum=1) if get("powertoolsLayerVersion", "") != "" else None
+            ),
+            training_image_uri=str(get("trainingImageUri", "")),
+            training_instance_type=str(get("trainingInstanceType", "ml.m5.large")),
+            endpoint_instance_type=str(get("endpointInstanceType", "ml.m5.large")),
+            max_endpoints=get_int("maxEndpoints", 5, minimum=1),
+            endpoint_deadline_seconds=get_int("endpointDeadlineSeconds", 3600, minimum=60),
+            self_sign_up=_as_bool(get("selfSignUp", False)),
+            require_mfa=_as_bool(get("requireMfa", False)),
+            cognito_plus_plan=plan == "plus",
+            api_throttle_rate_limit=get_int("apiThrottleRateLimit", 50, minimum=1),
+            api_throttle_burst_limit=get_int("apiThrottleBurstLimit", 100, minimum=1),
+            api_cloudwatch_role=_as_bool(get("apiCloudWatchRole", True)),
+            api_web_acl_arn=str(get("apiWebAclArn", "")),
+            cors_allow_origins=_as_list(get("corsAllowOrigins", [])),
+        )
