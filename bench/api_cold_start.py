@@ -39,9 +39,9 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from sagestep.local.cloudformation import FunctionSpec, provision, synthesize_assembly
 from sagestep.local.emulator import LocalAws
 from sagestep.local.runtime import LOCAL_HANDLER_ENVIRONMENT, LOCAL_TRAINING_IMAGE, REPO
-from sagestep.local.template import FunctionSpec, provision, synthesize_assembly
 
 API_HANDLER = "sagestep_service.platform.api.handler"
 OWNER = "3f0c9a4e-bench-owner"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sagestep.local.template import CloudAssembly, synthesize_assembly
+from sagestep.local.cloudformation import CloudAssembly, synthesize_assembly
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -20,7 +20,7 @@ definition).
 
 Limit: moto delivers DynamoDB stream records to a Lambda event source mapping synchronously, inside the
 write, so a stream-triggered function that wrote back to DynamoDB through the server would wait for this
-lock forever. sagestep's tables have no streams, and :mod:`sagestep.local.template` records a template's
+lock forever. sagestep's tables have no streams, and :mod:`sagestep.local.cloudformation` records a template's
 event source mappings without creating them in moto; a workflow that adds one must dispatch it outside
 the write.
 """

@@ -36,8 +36,8 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from sagestep.local.cloudformation import DEFAULT_ACCOUNT_ID, RestApiSpec, Route
 from sagestep.local.cognito import CognitoAuthorizer, Unauthorized, api_gateway_claims
-from sagestep.local.template import DEFAULT_ACCOUNT_ID, RestApiSpec, Route
 
 logger = logging.getLogger(__name__)
 

@@ -2,11 +2,11 @@
 
 It assembles the parts so that nothing is described twice:
 
-1. the real CDK app is synthesized (cached by source hash) — ``template.py``;
+1. the real CDK app is synthesized (cached by source hash) — ``cloudformation/assembly.py``;
 2. an embedded AWS (moto server, in-process Lambda, Step Functions with SageMaker ``.sync``, SageMaker
    jobs and endpoints that really train and serve) is started — ``emulator.py``;
 3. every table, index, bucket, topic, queue, rule, state machine (from ``statemachines/*.asl.json`` with
-   the template's substitutions) and user pool of the template is created in it — ``template.py``;
+   the template's substitutions) and user pool of the template is created in it — ``cloudformation/``;
 4. each Lambda function of the template is registered in-process with its real handler and the
    template's environment, resolved to local names;
 5. the REST API's routes, taken from the template, are served on 127.0.0.1 with the Cognito authorizer
@@ -29,12 +29,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from sagestep.local.cloudformation import FunctionSpec, ProvisionedStack, provision, synthesize_assembly
 from sagestep.local.cognito import CognitoAuthorizer, LocalUserPool
 from sagestep.local.emulator import LocalAws
 from sagestep.local.faults import Faults
 from sagestep.local.gateway import LocalApiGateway
 from sagestep.local.lambdas import LambdaContext
-from sagestep.local.template import FunctionSpec, ProvisionedStack, provision, synthesize_assembly
 
 REPO = Path(__file__).resolve().parents[2]
 #: The training image as the local stack names it; the emulator runs it as ``python -m sagestep_training``.

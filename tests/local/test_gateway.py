@@ -17,6 +17,7 @@ import jwt
 import pytest
 from moto.utilities.utils import load_resource
 
+from sagestep.local.cloudformation import CloudAssembly, ProvisionedStack, boto3_client_factory, provision, readable_id
 from sagestep.local.cognito import (
     TOKEN_EXPIRED,
     CognitoAuthorizer,
@@ -26,7 +27,6 @@ from sagestep.local.cognito import (
     Unauthorized,
 )
 from sagestep.local.gateway import LocalApiGateway, RouteTable
-from sagestep.local.template import CloudAssembly, ProvisionedStack, boto3_client_factory, provision, readable_id
 from tests.local.fixtures.stack import REGION, moto_server, synth_fixture_app
 
 EMAIL = "alice@example.com"

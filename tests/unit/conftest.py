@@ -14,8 +14,8 @@ import pytest
 from moto import mock_aws
 
 from sagestep.local import atomicity
+from sagestep.local.cloudformation import CloudAssembly, FunctionSpec, ProvisionedStack, provision
 from sagestep.local.patching import Patcher
-from sagestep.local.template import CloudAssembly, FunctionSpec, ProvisionedStack, provision
 from sagestep_service.platform import aws, settings
 from sagestep_service.platform.jobs import JobStore
 

@@ -1,42 +1,28 @@
-"""The local runtime's resources come from the synthesized template (sagestep.local.template)."""
+"""The fixture stack's resources are created in moto from its template (cloudformation.provisioner and
+the service modules under cloudformation.resources)."""
 
 from __future__ import annotations
 
 import copy
 import json
-import shutil
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from sagestep.local.template import (
-    NO_VALUE,
+from sagestep.local.cloudformation import (
     CloudAssembly,
-    PhysicalResource,
     ProvisionedStack,
     ResolutionError,
-    SynthError,
-    TemplateResolver,
     boto3_client_factory,
-    dependency_order,
     provision,
     readable_id,
-    synthesize,
-    synthesize_assembly,
 )
-from tests.local.fixtures.stack import FAKE_APP, REGION, moto_server, synth_fixture_app
+from tests.local.fixtures.stack import REGION, moto_server
 
 ACCOUNT = "123456789012"
 STACK = "SagestepFixture"
-
-
-@pytest.fixture(scope="module")
-def assembly(tmp_path_factory: pytest.TempPathFactory) -> CloudAssembly:
-    return synth_fixture_app(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -61,193 +47,6 @@ def client(name: str, endpoint: str) -> Any:
 def logical_id(stack: ProvisionedStack, resource_type: str, readable: str) -> str:
     (found,) = [k for k in stack.of_type(resource_type) if readable_id(k) == readable]
     return found
-
-
-# ---- synthesize ----------------------------------------------------------------------------------------
-
-
-def test_synthesis_passes_the_cdk_json_context_like_the_cli(assembly: CloudAssembly) -> None:
-    # Given the fixture app, whose cdk.json sets feature flags and `fixture:stage`
-    # When it is synthesized (module fixture)
-    template = assembly.template
-    # Then the context reached the app: the value is in the template, and the feature flag
-    # `disableCloudWatchRole` removed the API's CloudWatch role
-    api_function = next(
-        r
-        for r in template["Resources"].values()
-        if r.get("Properties", {}).get("Handler") == "fixture_service.handlers.api"
-    )
-    assert api_function["Properties"]["Environment"]["Variables"]["STAGE"] == "test"
-    assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::Account"]
-    # and construct paths are recorded, as `cdk synth` records them
-    assert api_function["Metadata"]["aws:cdk:path"] == f"{STACK}/Api/Resource"
-    assert assembly.stack_name == STACK
-
-
-def test_second_synthesis_of_the_same_sources_is_read_from_the_cache(
-    assembly: CloudAssembly, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    # Given an app synthesized once
-    # When it is synthesized again with the same sources and context
-    started = time.perf_counter()
-    again = synth_fixture_app(tmp_path_factory)
-    elapsed = time.perf_counter() - started
-    # Then the cached assembly is returned without running the app
-    assert again.cached
-    assert again.directory == assembly.directory
-    assert again.template == assembly.template
-    assert elapsed < 1.0
-
-
-@pytest.fixture
-def fake_app(tmp_path: Path) -> Path:
-    app = tmp_path / "app"
-    shutil.copytree(FAKE_APP, app)
-    return app
-
-
-def runs(app: Path) -> int:
-    return len((app / "runs.log").read_text().splitlines()) if (app / "runs.log").exists() else 0
-
-
-def test_cache_is_invalidated_by_a_source_change_and_by_the_context(fake_app: Path, tmp_path: Path) -> None:
-    # Given a (fake, instant) CDK app synthesized once
-    out = tmp_path / "out"
-    first = synthesize_assembly(fake_app, out)
-    assert (first.cached, runs(fake_app)) == (False, 1)
-    # When nothing changes, Then the app does not run again
-    assert synthesize_assembly(fake_app, out).cached
-    assert runs(fake_app) == 1
-    # When a file under stacks/ changes, Then it runs again
-    (fake_app / "stacks" / "fake_stack.py").write_text('"""changed"""\n')
-    assert not synthesize_assembly(fake_app, out).cached
-    assert runs(fake_app) == 2
-    # When the context changes, Then it runs again and the context wins over cdk.json
-    template = synthesize(fake_app, out, {"fake:value": "from-caller"})
-    assert runs(fake_app) == 3
-    assert template["Resources"]["Setting"]["Properties"]["Value"] == "from-caller"
-    context = json.loads(template["Outputs"]["Context"]["Value"])
-    assert context["fake:other"] == 1
-    assert context["aws:cdk:bundling-stacks"] == []
-
-
-def test_failing_app_raises_synth_error_with_its_output(fake_app: Path, tmp_path: Path) -> None:
-    # Given an app that fails
-    # When it is synthesized
-    with pytest.raises(SynthError) as raised:
-        synthesize(fake_app, tmp_path / "out", {"fake:fail": True})
-    # Then the error carries the app's message, and no assembly is left behind
-    assert "the fake app was asked to fail" in str(raised.value)
-    assert not list((tmp_path / "out").glob("assembly-*"))
-
-
-def test_unknown_stack_name_is_refused(fake_app: Path, tmp_path: Path) -> None:
-    with pytest.raises(SynthError, match="'Other' not in the app"):
-        synthesize(fake_app, tmp_path / "out", stack_name="Other")
-
-
-# ---- intrinsic functions -------------------------------------------------------------------------------
-
-RESOLVER_TEMPLATE: dict[str, Any] = {
-    "Parameters": {
-        "Stage": {"Type": "String", "Default": "dev"},
-        "Zones": {"Type": "CommaDelimitedList", "Default": "a,b"},
-    },
-    "Mappings": {"Sizes": {"dev": {"Memory": 256}}},
-    "Conditions": {
-        "IsDev": {"Fn::Equals": [{"Ref": "Stage"}, "dev"]},
-        "IsProd": {"Fn::Not": [{"Condition": "IsDev"}]},
-        "Either": {"Fn::Or": [{"Condition": "IsDev"}, {"Condition": "IsProd"}]},
-    },
-    "Resources": {
-        "Table1A2B3C4D": {"Type": "AWS::DynamoDB::Table"},
-        "Fn": {"Type": "AWS::Lambda::Function", "Properties": {}},
-    },
-}
-
-
-@pytest.fixture
-def resolver() -> TemplateResolver:
-    physical = {
-        "Table1A2B3C4D": PhysicalResource(
-            "Table1A2B3C4D", "AWS::DynamoDB::Table", "jobs", {"Arn": "arn:aws:dynamodb:r:1:table/jobs"}
-        )
-    }
-    return TemplateResolver(RESOLVER_TEMPLATE, physical, region="eu-west-1", account_id=ACCOUNT, stack_name="S")
-
-
-@pytest.mark.parametrize(
-    ("expression", "expected"),
-    [
-        ({"Ref": "Table1A2B3C4D"}, "jobs"),
-        ({"Fn::GetAtt": ["Table1A2B3C4D", "Arn"]}, "arn:aws:dynamodb:r:1:table/jobs"),
-        ({"Fn::GetAtt": "Table1A2B3C4D.Arn"}, "arn:aws:dynamodb:r:1:table/jobs"),
-        ({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":", {"Ref": "AWS::Region"}]]}, "arn:aws:eu-west-1"),
-        (
-            {"Fn::Sub": "${AWS::StackName}-${Table1A2B3C4D}-${Table1A2B3C4D.Arn}"},
-            "S-jobs-arn:aws:dynamodb:r:1:table/jobs",
-        ),
-        (
-            {"Fn::Sub": ["${Name}.${AWS::URLSuffix} ${!Literal}", {"Name": {"Ref": "Stage"}}]},
-            "dev.amazonaws.com ${Literal}",
-        ),
-        ({"Fn::Select": [1, {"Fn::Split": ["/", "a/b/c"]}]}, "b"),
-        ({"Fn::Select": [0, {"Ref": "Zones"}]}, "a"),
-        ({"Fn::If": ["IsProd", "big", "small"]}, "small"),
-        ({"Fn::FindInMap": ["Sizes", {"Ref": "Stage"}, "Memory"]}, 256),
-        ({"Fn::Base64": "hi"}, "aGk="),
-        ({"Ref": "AWS::AccountId"}, ACCOUNT),
-        ({"Fn::Sub": "arn:${AWS::Partition}:s3:::x"}, "arn:aws:s3:::x"),
-    ],
-)
-def test_intrinsic_functions_resolve(resolver: TemplateResolver, expression: Any, expected: Any) -> None:
-    assert resolver.resolve(expression, "Test") == expected
-
-
-def test_no_value_removes_the_property_or_item(resolver: TemplateResolver) -> None:
-    value = {"Keep": 1, "Drop": {"Fn::If": ["IsDev", {"Ref": "AWS::NoValue"}, 2]}, "List": [1, {"Ref": "AWS::NoValue"}]}
-    assert resolver.resolve(value, "Test") == {"Keep": 1, "List": [1]}
-    assert resolver.resolve({"Ref": "AWS::NoValue"}, "Test") is NO_VALUE
-    assert resolver.condition("Either")
-
-
-@pytest.mark.parametrize(
-    ("expression", "message"),
-    [
-        ({"Fn::GetAtt": ["Table1A2B3C4D", "StreamArn"]}, r"Table1A2B3C4D\.StreamArn is not available locally"),
-        ({"Ref": "Missing"}, "unknown resource or parameter 'Missing'"),
-        ({"Fn::ImportValue": "Shared"}, "Fn::ImportValue is not supported locally"),
-        ({"Ref": "Fn"}, "Fn .AWS::Lambda::Function. has no local value yet"),
-    ],
-)
-def test_unresolvable_expressions_name_the_resource_and_property(
-    resolver: TemplateResolver, expression: Any, message: str
-) -> None:
-    with pytest.raises(ResolutionError, match=message) as raised:
-        resolver.resolve({"Variables": {"X": expression}}, "Resources.Api.Properties.Environment")
-    assert "Resources.Api.Properties.Environment.Variables.X" in str(raised.value)
-
-
-def test_dependency_order_puts_referenced_resources_first() -> None:
-    template = {
-        "Resources": {
-            "Machine": {"Type": "T", "Properties": {"X": {"Fn::Sub": "${Fn.Arn} ${Table}"}}},
-            "Fn": {"Type": "T", "Properties": {"Env": {"Ref": "Table"}}, "DependsOn": "Role"},
-            "Table": {"Type": "T"},
-            "Role": {"Type": "T"},
-        }
-    }
-    order = dependency_order(template)
-    assert order.index("Table") < order.index("Fn") < order.index("Machine")
-    assert order.index("Role") < order.index("Fn")
-
-
-def test_readable_ids_drop_the_cdk_hash() -> None:
-    assert readable_id("JobsTable1970BC16") == "JobsTable"
-    assert readable_id("Admins") == "Admins"
-
-
-# ---- provision -----------------------------------------------------------------------------------------
 
 
 def test_table_is_created_with_its_indexes_and_settings(stack: ProvisionedStack, endpoint: str) -> None:
