@@ -1,6 +1,7 @@
 """Typed Python client for the sagestep REST API.
 
-Request bodies are validated locally with the API's own pydantic models (each workflow's ``sagestep_service.workflows.<name>.models``), so a
+Request bodies are validated locally with the API's own pydantic models (each workflow's
+``sagestep_service.workflows.<name>.models``), so a
 bad request fails before it is sent, with the message the API would have given. Submissions carry an
 ``Idempotency-Key`` (generated per call unless given), so the client's retries of a submission after a
 connection error or a 502/503 can never start a second job.
