@@ -1,5 +1,6 @@
 """The safety net for executions that end outside the state machine's failure path (platform/safety_net.py,
-dispatching the cleanup to the job's workflow): the job still gets ERROR, cleanup and exactly one notification — and a job that already ended is left alone."""
+dispatching the cleanup to the job's workflow): the job still gets ERROR, cleanup and exactly one notification —
+and a job that already ended is left alone."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Event-driven waits (platform/waits.py, the training workflow's endpoint waiter): the token stored in
-the resource's wait record is resumed exactly once, by the completion event or by the check that closes the race with an event that came first."""
+"""Event-driven waits (platform/waits.py, the training workflow's endpoint waiter): the token stored in the resource's
+wait record is resumed exactly once, by the completion event or by the check that closes the race with an event
+that came first."""
 
 from __future__ import annotations
 
