@@ -15,6 +15,14 @@ from tests.container.conftest import container_env, make_job
 
 GOOD_CSV = "a,b,y\n" + "".join(f"{i},{i % 3},{i * 2}\n" for i in range(20))
 LABELS_CSV = "a,b,y\n" + "".join(f"{i},{i % 3},{'yes' if i % 2 else 'no'}\n" for i in range(20))
+SPREAD_CSV = "a,b,y\n" + "".join(f"{'3e38' if i == 7 else '-3e38'},{i % 3},{i * 2}\n" for i in range(20))
+"""Column a is within float32 but 3e38 (line 9) is 6e38 from the others: centring it overflows."""
+
+
+def with_line_5(row: str, text: str = GOOD_CSV) -> str:
+    """``text`` with its fourth data row, line 5 of the file, replaced by ``row``."""
+    lines = text.splitlines()
+    return "\n".join([*lines[:4], row, *lines[5:]]) + "\n"
 
 
 def fail(layout: Layout, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -38,15 +46,81 @@ def fail(layout: Layout, monkeypatch: pytest.MonkeyPatch) -> str:
         ),
         pytest.param(
             {"target": "y"},
-            {"data.csv": GOOD_CSV.replace("\n3,0,6\n", "\n3,abc,6\n")},
-            "column 'b' has a non-numeric value 'abc' (data.csv line 5)",
+            {"data.csv": with_line_5("3,abc,6")},
+            "data.csv line 5, column 'b': value 'abc' is not a number; feature columns must hold numbers",
             id="non-numeric-feature",
         ),
         pytest.param(
             {"target": "y"},
-            {"data.csv": GOOD_CSV.replace("\n3,0,6\n", "\n3,,6\n")},
-            "column 'b' has a non-numeric value '' (data.csv line 5)",
-            id="empty-feature",
+            {"data.csv": with_line_5("3, ,6")},
+            "data.csv line 5, column 'b': the value is blank; feature columns need a number in every row",
+            id="blank-feature",
+        ),
+        pytest.param(
+            {"target": "y"},
+            {"data.csv": with_line_5("3,0,")},
+            "data.csv line 5, column 'y': the target is blank",
+            id="blank-target",
+        ),
+        pytest.param(
+            {"target": "y"},
+            {"data.csv": with_line_5("3,1e308,6")},
+            "data.csv line 5, column 'b': value 1e308 is too large for the model's float32 range",
+            id="feature-beyond-float32",
+        ),
+        pytest.param(
+            {"target": "y"},
+            {"data.csv": with_line_5("3,0,1e308")},
+            "data.csv line 5, column 'y': value 1e308 is too large for the model's float32 range",
+            id="target-beyond-float32",
+        ),
+        pytest.param(
+            {"target": "y"},
+            {"data.csv": with_line_5("3,0,1e400")},
+            "data.csv line 5, column 'y': value 1e400 is too large for the model's float32 range",
+            id="target-beyond-float64",
+        ),
+        pytest.param(
+            {"target": "y", "problem_type": "classification"},
+            {"data.csv": with_line_5("-4e38,0,yes", LABELS_CSV)},
+            "data.csv line 5, column 'a': value -4e38 is too large for the model's float32 range",
+            id="classification-feature-beyond-float32",
+        ),
+        pytest.param(
+            {"target": "y"},
+            {"data.csv": with_line_5("3,nan,6")},
+            "data.csv line 5, column 'b': value nan is not a finite number",
+            id="nan-feature",
+        ),
+        pytest.param(
+            {"target": "y"},
+            {"data.csv": with_line_5("3,0,-inf")},
+            "data.csv line 5, column 'y': value -inf is not a finite number",
+            id="infinite-target",
+        ),
+        pytest.param(
+            {"target": "y"},
+            {"data.csv": "a,b,y\n" + "".join(f"{(-1) ** i * 1e200},{i % 3},{i}\n" for i in range(20))},
+            "data.csv line 2, column 'a': value 1e+200 is too large for the model's float32 range",
+            id="standard-deviation-beyond-float64",
+        ),
+        pytest.param(
+            {"target": "y"},
+            {"data.csv": SPREAD_CSV},
+            "data.csv line 9, column 'a': value 3e+38 overflows the model's float32 range when standardised",
+            id="centred-feature-beyond-float32",
+        ),
+        pytest.param(
+            {"target": "a"},
+            {"data.csv": SPREAD_CSV},
+            "data.csv line 9, column 'a': value 3e+38 overflows the model's float32 range when standardised",
+            id="centred-target-beyond-float32",
+        ),
+        pytest.param(
+            {"target": "y", "mode": "hpo", "hpo_trials": "2", "hpo_epochs": "2", "hpo_data_fraction": "1"},
+            {"data.csv": SPREAD_CSV},
+            "data.csv line 9, column 'a': value 3e+38 overflows",
+            id="hpo-centred-feature-beyond-float32",
         ),
         pytest.param({"target": "y"}, {"data.csv": ""}, "data.csv is empty", id="empty-file"),
         pytest.param({"target": "y"}, {"data.txt": GOOD_CSV}, "no .csv file in the training channel", id="no-csv"),
@@ -98,7 +172,9 @@ def fail(layout: Layout, monkeypatch: pytest.MonkeyPatch) -> str:
         pytest.param(
             {"target": "y"},
             {"data.csv": LABELS_CSV},
-            "column 'y' has a non-numeric value 'no' (data.csv line 2); set problem_type=classification",
+            "target column 'y' has non-numeric values ('no', 'yes'; the first at data.csv line 2), so it cannot be a "
+            'regression target: if it holds class labels, set problemType to "classification" '
+            "(hyperparameter problem_type=classification)",
             id="labels-for-regression",
         ),
         pytest.param(
@@ -118,6 +194,15 @@ def test_bad_input_is_reported_in_the_failure_file(
 ) -> None:
     layout = make_job(tmp_path, hyperparameters, files)
     assert expected in fail(layout, monkeypatch)
+
+
+def test_lines_are_numbered_as_an_editor_shows_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given b.csv with a quoted field over lines 2-3, a blank line 5, and a bad value in the row that
+    # starts on line 7 and, through another quoted field, ends on line 8
+    rows = ['1,2,"multi\nline"', "2,3,4", "", "3,4,5", '4,oops,"six\nseven"'] + [f"{i},{i},{i}" for i in range(10)]
+    layout = make_job(tmp_path, {"target": "y"}, {"a.csv": GOOD_CSV, "b.csv": "a,b,y\n" + "\n".join(rows) + "\n"})
+    # Then the failure names the line on which the bad row starts
+    assert "b.csv line 7, column 'b': value 'oops' is not a number" in fail(layout, monkeypatch)
 
 
 def test_malformed_hyperparameters_file_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -140,6 +140,29 @@ def test_integer_class_labels_are_predicted_as_integers(tmp_path: Path, monkeypa
     # Then classes and predictions are integers, not strings
     predictor = Predictor(layout.model_dir)
     assert predictor.classes == [0, 1, 2]
-    predictions = predictor.predict(np.array([[1.0, 60.0, 50.0, 2000.0]], dtype=np.float32))
+    row = np.array([[1.0, 60.0, 50.0, 2000.0]], dtype=np.float32)
+    predictions = predictor.predict(row)
     assert predictions[0] in (0, 1, 2)
     assert isinstance(predictions[0], int)
+    # And probabilities are keyed by the labels as JSON object keys (strings)
+    labels, probabilities = predictor.predict_probabilities(row)
+    assert labels == predictions
+    assert list(probabilities[0]) == ["0", "1", "2"]
+
+
+def test_class_labels_keep_their_text_unless_every_label_is_an_integer_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given zero-padded codes that would read as the integers 1 and 2
+    rows = [f"{i},{i % 4},{'001' if i % 2 else '002'}" for i in range(20)]
+    layout = make_job(
+        tmp_path,
+        {"target": "code", "problem_type": "classification", "epochs": "2"},
+        {"data.csv": "\n".join(["a,b,code", *rows]) + "\n"},
+    )
+    # When it trains
+    assert train_in_process(layout, monkeypatch) == 0
+    # Then the classes, and so the predictions, are the labels of the file
+    predictor = Predictor(layout.model_dir)
+    assert predictor.classes == ["001", "002"]
+    assert predictor.predict(np.array([[1.0, 1.0]], dtype=np.float32))[0] in ("001", "002")

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sagestep_training.data import Dataset, Standardizer
+from sagestep_training.data import Dataset, Standardizer, check_scalable
 from sagestep_training.errors import TrainingDiverged
 from sagestep_training.hyperparameters import Hyperparameters
 from sagestep_training.metrics import LOSS, evaluate
@@ -65,13 +65,16 @@ def fit(
 
     The validation loss is the training loss function on the validation split: mean squared error of the
     standardised target (regression) or cross-entropy (classification). ``on_epoch`` may raise to stop
-    training (HPO pruning). Raises ``TrainingDiverged`` when a loss stops being finite.
+    training (HPO pruning). Raises ``UserError`` when a value overflows float32 once standardised, and
+    ``TrainingDiverged`` when a loss stops being finite.
     """
     torch.manual_seed(hyperparameters.seed)
     shuffling = torch.Generator().manual_seed(hyperparameters.seed)
     classification = train.problem_type == "classification"
     feature_scaler = Standardizer.fit(train.features)
     target_scaler = None if classification else Standardizer.fit(train.target)
+    check_scalable(train, feature_scaler, target_scaler)
+    check_scalable(validation, feature_scaler, target_scaler)
     x_train, y_train = _tensors(train, feature_scaler, target_scaler)
     x_validation, y_validation = _tensors(validation, feature_scaler, target_scaler)
     loss_function: nn.Module = nn.CrossEntropyLoss() if classification else nn.MSELoss()

@@ -5,7 +5,8 @@ A small HTTP/1.1 server on asyncio streams. Measured on the same model at concur
 of threads contending for the GIL) and 4-8 times as many as Flask on Werkzeug; figures in
 ``containers/training/README.md``. It speaks the subset SageMaker and HTTP clients use: keep-alive and
 pipelined requests, ``Content-Length`` bodies, ``Expect: 100-continue``. The model is loaded before the
-socket is bound, so a ``/ping`` that answers means the model is ready.
+socket is bound, so a ``/ping`` that answers means the model is ready. Every body is strict JSON (or
+CSV): a prediction that is not a finite number is answered as an error, never as ``NaN``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from http import HTTPStatus
 from sagestep_training import codec
 from sagestep_training.errors import UserError
 from sagestep_training.layout import Layout
-from sagestep_training.predictor import Predictor
+from sagestep_training.predictor import NonFinitePrediction, Predictor, UnpredictableInput
 
 PORT_ENV = "SAGEMAKER_BIND_TO_PORT"
 HOST_ENV = "SAGESTEP_BIND_HOST"
@@ -68,10 +69,28 @@ def respond(predictor: Predictor, request: Request) -> Response:
         return Response(HTTPStatus.OK, b"{}")
     try:
         media = codec.response_type(request.headers.get("accept"))
-        features = codec.decode(request.body, request.headers.get("content-type"), predictor.feature_names)
-        return Response(HTTPStatus.OK, codec.encode(predictor.predict(features), media), media)
+        invocation = codec.decode(
+            request.body,
+            request.headers.get("content-type"),
+            predictor.feature_names,
+            request.headers.get(codec.CUSTOM_ATTRIBUTES),
+        )
+        if not invocation.probabilities:
+            return Response(HTTPStatus.OK, codec.encode(predictor.predict(invocation.features), media), media)
+        if predictor.classes is None:
+            return _error(
+                HTTPStatus.BAD_REQUEST,
+                f"probabilities are only for classification models; this model is a regression of "
+                f"{predictor.target!r}: leave out probabilities",
+            )
+        labels, probabilities = predictor.predict_probabilities(invocation.features)
+        return Response(HTTPStatus.OK, codec.encode(labels, media, probabilities), media)
     except codec.RequestError as error:
         return _error(error.status, error.message)
+    except UnpredictableInput as error:
+        return _error(HTTPStatus.BAD_REQUEST, str(error))
+    except NonFinitePrediction as error:
+        return _error(HTTPStatus.INTERNAL_SERVER_ERROR, str(error))
     except Exception as error:
         traceback.print_exc()
         return _error(HTTPStatus.INTERNAL_SERVER_ERROR, f"prediction failed: {error}")
