@@ -36,8 +36,9 @@ class Api(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.user_pool, self.user_pool_client = self._user_pool(config)
-        self.handler = self._handler(functions, job_store, workflows)
-        self.rest_api = self._rest_api(config, storage, [route for w in workflows for route in w.ROUTES])
+        self.handler = self._handler(functions, storage, job_store, workflows)
+        routes = [*constants.PLATFORM_ROUTES, *(route for w in workflows for route in w.ROUTES)]
+        self.rest_api = self._rest_api(config, storage, routes)
 
     def _user_pool(self, config: SagestepConfig) -> tuple[cognito.UserPool, cognito.UserPoolClient]:
         user_pool = cognito.UserPool(
@@ -91,7 +92,9 @@ class Api(Construct):
         label(client, "UserPoolClient")
         return user_pool, client
 
-    def _handler(self, functions: LambdaFactory, job_store: JobStore, workflows: Sequence[Workflow]) -> ServiceFunction:
+    def _handler(
+        self, functions: LambdaFactory, storage: Storage, job_store: JobStore, workflows: Sequence[Workflow]
+    ) -> ServiceFunction:
         """One function serves every workflow's routes; each workflow adds its environment and grants."""
         handler = functions.create(
             self,
@@ -103,7 +106,12 @@ class Api(Construct):
             environment={
                 constants.ENV_JOBS_TABLE_NAME: job_store.table.table_name,
                 constants.ENV_STACK_NAME: Stack.of(self).stack_name,
+                constants.ENV_DATA_BUCKET: storage.data_bucket.bucket_name,
             },
+        )
+        # POST /uploads presigns PUTs into the caller's own prefix (users/<sub>/...).
+        storage.grant_put(
+            handler.role, storage.data_bucket, f"{constants.USERS_DATA_PREFIX}*", "presigned uploads of users' data"
         )
         # Jobs are claimed (conditional put), read, listed (the owner/kind index), updated (reservations) and
         # removed when their execution could not start: exactly the calls the API makes.

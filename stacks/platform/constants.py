@@ -91,3 +91,7 @@ OUTPUT_ARTIFACT_BUCKET = "ArtifactBucketName"
 OUTPUT_JOBS_TABLE = "JobsTableName"
 # Each workflow adds `<Workflow>StateMachineArn` (e.g. `TrainingStateMachineArn`).
 API_STAGE_NAME = "v1"
+# The platform's own routes (every workflow's data comes in through them); workflows add theirs (`ROUTES`).
+PLATFORM_ROUTES = (("POST", "/uploads"),)
+# Each user's prefix of the data bucket (`users/<Cognito sub>/`): uploads go there, submissions read only there.
+USERS_DATA_PREFIX = "users/"

@@ -115,6 +115,11 @@ class Storage(Construct):
         )
         self.grant_encrypt_decrypt(role)
 
+    def grant_put(self, role: iam.Role, bucket: s3.IBucket, key_pattern: str, purpose: str) -> None:
+        """Let `role` write objects whose keys match `key_pattern` (e.g. `users/*`) and encrypt them."""
+        permissions.allow(role, ["s3:PutObject"], [bucket.arn_for_objects(key_pattern)], reason=_object_reason(purpose))
+        permissions.allow(role, ["kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"], [self.key.key_arn])
+
     def grant_list(self, role: iam.Role, bucket: s3.IBucket) -> None:
         """Let `role` list object keys of `bucket` (e.g. to check that a data prefix is not empty)."""
         permissions.allow(role, ["s3:ListBucket"], [bucket.bucket_arn])

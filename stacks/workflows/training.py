@@ -176,7 +176,6 @@ class Training(Workflow):
         config, storage = self.platform.config, self.platform.storage
         return {
             ENV_STATE_MACHINE_ARN: self.state_machine.state_machine_arn,
-            constants.ENV_DATA_BUCKET: storage.data_bucket.bucket_name,
             constants.ENV_ARTIFACT_BUCKET: storage.artifact_bucket.bucket_name,
             ENV_SAGEMAKER_ROLE_ARN: self.sagemaker_role.role_arn,
             ENV_TRAINING_IMAGE_URI: self.training_image_uri,
@@ -187,8 +186,10 @@ class Training(Workflow):
 
     def grant_api(self, role: iam.Role) -> None:
         storage = self.platform.storage
-        # Submission checks the data location (list, then the first bytes of one CSV for its header).
+        # Submission checks the data location (list, then the first bytes of one CSV for its header) and writes
+        # the one-file manifest of a job trained on a file.
         storage.grant_read(role, storage.data_bucket, "header check of the training data at submission")
+        storage.grant_put(role, storage.artifact_bucket, "jobs/*/input/*", "input manifests of training jobs")
         permissions.allow(role, ["states:StartExecution"], [self.state_machine.state_machine_arn])
         executions = Stack.of(self).format_arn(
             service="states",

@@ -25,7 +25,7 @@ STACK_NAME = constants.DEFAULT_STACK_NAME
 SAGEMAKER_PREFIX_ARN = re.compile(r":sagemaker:<AWS::Region>:<AWS::AccountId>:[a-z-]+/(model|hpo)-\*$")
 
 ALL_HANDLERS = {**constants.HANDLERS, **training.HANDLERS}
-API_ROUTES = [route for workflow in WORKFLOWS for route in workflow.ROUTES]
+API_ROUTES = [*constants.PLATFORM_ROUTES, *(route for workflow in WORKFLOWS for route in workflow.ROUTES)]
 
 EXPECTED_ENVIRONMENT = {
     constants.API_FUNCTION: {

@@ -102,6 +102,10 @@ class Backend:
         arn = self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
         return str(self._sfn.describe_execution(executionArn=arn)["input"])
 
+    def execution_plan(self, name: str) -> dict[str, Any]:
+        """The plan the API passed to the job's execution."""
+        return dict(json.loads(self.execution_input(name))["plan"])
+
     def break_state_machine(self) -> None:
         """Make StartExecution fail, as if the state machine were gone."""
         self._sfn.delete_state_machine(stateMachineArn=self.state_machine_arn)
@@ -158,7 +162,8 @@ def backend(stack_assembly: CloudAssembly, monkeypatch: pytest.MonkeyPatch) -> I
             settings.load.cache_clear()
             aws.reset()
             data = api.environment["DATA_BUCKET"]
-            boto3.client("s3").put_object(Bucket=data, Key="housing/train.csv", Body=SAMPLE_CSV)
+            for owner in ("alice", "bob"):  # each user's data is in their own prefix
+                boto3.client("s3").put_object(Bucket=data, Key=f"users/{owner}/housing/train.csv", Body=SAMPLE_CSV)
             yield Backend(stack, api)
     finally:
         patcher.restore()

@@ -15,11 +15,11 @@ import pytest
 
 from tests.unit.conftest import Backend
 
-DATA = "s3://{bucket}/housing/train.csv"
+DATA = "s3://{bucket}/users/{owner}/housing/train.csv"
 
 
-def train_body(backend: Backend, **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"dataUri": DATA.format(bucket=backend.data_bucket), "target": "price"}
+def train_body(backend: Backend, owner: str = "alice", **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"dataUri": DATA.format(bucket=backend.data_bucket, owner=owner), "target": "price"}
     body.update(overrides)
     return body
 
@@ -27,7 +27,9 @@ def train_body(backend: Backend, **overrides: Any) -> dict[str, Any]:
 class TestValidation:
     def test_missing_target_is_a_400_naming_the_field(self, backend: Backend) -> None:
         # Given a body without target / When posted
-        response = backend.call("POST", "/model", body={"dataUri": DATA.format(bucket=backend.data_bucket)})
+        response = backend.call(
+            "POST", "/model", body={"dataUri": DATA.format(bucket=backend.data_bucket, owner="alice")}
+        )
         # Then a 400 names the problem and nothing was created
         assert response.status == 400
         assert response.body["field"] == "target"
@@ -43,13 +45,67 @@ class TestValidation:
         response = backend.call("POST", "/model", body=train_body(backend, dataUri="s3://someone-else/x.csv"))
         assert response.status == 400
         assert response.body["field"] == "dataUri"
-        assert "data bucket" in response.body["message"]
+        assert f"s3://{backend.data_bucket}/users/alice/" in response.body["message"]
 
     def test_missing_data_is_refused(self, backend: Backend) -> None:
-        body = train_body(backend, dataUri=f"s3://{backend.data_bucket}/nothing/here.csv")
+        body = train_body(backend, dataUri=f"s3://{backend.data_bucket}/users/alice/nothing/here.csv")
         response = backend.call("POST", "/model", body=body)
         assert response.status == 400
-        assert "no data found" in response.body["message"]
+        assert "no such file" in response.body["message"]
+        folder = train_body(backend, dataUri=f"s3://{backend.data_bucket}/users/alice/nothing/")
+        assert "no data found" in backend.call("POST", "/model", body=folder).body["message"]
+
+
+class TestOwnData:
+    def test_another_users_data_is_refused_without_showing_it(self, backend: Backend) -> None:
+        # Given bob's file with a header alice has never seen
+        s3 = boto3.client("s3")
+        s3.put_object(Bucket=backend.data_bucket, Key="users/bob/secret.csv", Body=b"salary,ssn\n1,2\n")
+        # When alice trains on it
+        body = train_body(backend, dataUri=f"s3://{backend.data_bucket}/users/bob/secret.csv", target="x")
+        response = backend.call("POST", "/model", body=body)
+        # Then it is a 400 about the location that names none of bob's columns, and no job exists
+        assert (response.status, response.body["field"]) == (400, "dataUri")
+        assert "ssn" not in response.body["message"] and "salary" not in response.body["message"]
+        assert backend.executions() == []
+
+    def test_a_file_uri_trains_on_that_file_only(self, backend: Backend) -> None:
+        # Given train.csv and a neighbour whose key starts with the same characters
+        s3 = boto3.client("s3")
+        s3.put_object(Bucket=backend.data_bucket, Key="users/alice/housing/train.csv.old.csv", Body=b"junk\n1\n")
+        # When alice trains on train.csv
+        job = backend.call("POST", "/model", body=train_body(backend)).body
+        # Then the training job reads a manifest that lists exactly that file
+        source = backend.execution_plan(job["jobId"])["trainingJob"]["InputDataConfig"][0]["DataSource"]
+        assert source["S3DataSource"]["S3DataType"] == "ManifestFile"
+        bucket, _, key = source["S3DataSource"]["S3Uri"].removeprefix("s3://").partition("/")
+        manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        assert manifest == [{"prefix": f"s3://{backend.data_bucket}/users/alice/housing/"}, "train.csv"]
+
+    def test_a_folder_uri_ends_with_a_slash(self, backend: Backend) -> None:
+        body = train_body(backend, dataUri=f"s3://{backend.data_bucket}/users/alice/housing/")
+        job = backend.call("POST", "/model", body=body).body
+        source = backend.execution_plan(job["jobId"])["trainingJob"]["InputDataConfig"][0]["DataSource"]
+        assert source["S3DataSource"]["S3DataType"] == "S3Prefix"
+        assert source["S3DataSource"]["S3Uri"] == f"s3://{backend.data_bucket}/users/alice/housing/"
+        # And a URI naming neither a file nor a folder is a 400 that says how to name a folder
+        bare = train_body(backend, dataUri=f"s3://{backend.data_bucket}/users/alice/housing")
+        response = backend.call("POST", "/model", body=bare)
+        assert (response.status, response.body["field"]) == (400, "dataUri")
+        assert "ends with '/'" in response.body["message"]
+
+    def test_an_upload_url_writes_into_the_callers_prefix(self, backend: Backend) -> None:
+        # When alice asks for an upload URL
+        response = backend.call("POST", "/uploads", body={"path": "crops/yield.csv"})
+        # Then it is a presigned PUT into her own prefix, with its expiry stated
+        assert response.status == 201
+        upload = response.body
+        assert upload["dataUri"] == f"s3://{backend.data_bucket}/users/alice/crops/yield.csv"
+        assert upload["method"] == "PUT" and upload["expiresInSeconds"] == 900
+        assert "X-Amz-Signature=" in upload["uploadUrl"] and "users/alice/crops/yield.csv" in upload["uploadUrl"]
+        # And a path that climbs out of the prefix is refused
+        escape = backend.call("POST", "/uploads", body={"path": "../bob/x.csv"})
+        assert (escape.status, escape.body["field"]) == (400, "path")
 
     def test_target_not_in_header_lists_the_columns(self, backend: Backend) -> None:
         response = backend.call("POST", "/model", body=train_body(backend, target="cost"))
@@ -141,7 +197,7 @@ class TestSubmission:
     def test_same_key_of_another_user_is_another_job(self, backend: Backend) -> None:
         headers = {"Idempotency-Key": "k"}
         mine = backend.call("POST", "/model", body=train_body(backend), headers=headers)
-        theirs = backend.call("POST", "/model", body=train_body(backend), headers=headers, owner="bob")
+        theirs = backend.call("POST", "/model", body=train_body(backend, "bob"), headers=headers, owner="bob")
         assert mine.body["jobId"] != theirs.body["jobId"]
 
     def test_failed_start_leaves_no_record(self, backend: Backend) -> None:
@@ -196,7 +252,7 @@ class TestSubmission:
         assert hyperparameters["target"] == "price"
 
     def test_another_users_hpo_job_is_not_found(self, backend: Backend) -> None:
-        hpo = backend.call("POST", "/hpo", body=train_body(backend), owner="bob")
+        hpo = backend.call("POST", "/hpo", body=train_body(backend, "bob"), owner="bob")
         response = backend.call("POST", "/model", body={"hpoJobId": hpo.body["jobId"]})
         assert response.status == 404
 
@@ -217,7 +273,7 @@ class TestReading:
 
     def test_listing_pages_newest_first_with_a_cursor(self, backend: Backend) -> None:
         ids = [backend.call("POST", "/model", body=train_body(backend)).body["jobId"] for _ in range(5)]
-        backend.call("POST", "/model", body=train_body(backend), owner="bob")
+        backend.call("POST", "/model", body=train_body(backend, "bob"), owner="bob")
         seen: list[str] = []
         cursor = None
         pages = 0
@@ -236,7 +292,7 @@ class TestReading:
 
     def test_a_cursor_of_another_listing_is_refused(self, backend: Backend) -> None:
         for _ in range(2):
-            backend.call("POST", "/model", body=train_body(backend), owner="bob")
+            backend.call("POST", "/model", body=train_body(backend, "bob"), owner="bob")
         bobs_cursor = backend.call("GET", "/model", query={"limit": "1"}, owner="bob").body["nextCursor"]
         response = backend.call("GET", "/model", query={"cursor": bobs_cursor})
         assert response.status == 400

@@ -25,7 +25,7 @@ def endpoint(backend: Backend, name: str, tags: list[dict[str, str]]) -> None:
 
 
 def job_with_endpoint(backend: Backend, status: str) -> str:
-    body = {"dataUri": f"s3://{backend.data_bucket}/housing/train.csv", "target": "price"}
+    body = {"dataUri": f"s3://{backend.data_bucket}/users/alice/housing/train.csv", "target": "price"}
     job_id = str(backend.call("POST", "/model", body=body).body["jobId"])
     stack = backend.environment["STACK_NAME"]
     tags = [
@@ -77,7 +77,7 @@ def test_an_update_is_handed_over_even_when_its_metrics_cannot_be_read(backend: 
     # Given a READY job whose endpoint a new job updated in place, and a training job that cannot be described
     # (moto has none of that name: DescribeTrainingJob fails as it does when SageMaker is throttling)
     previous = job_with_endpoint(backend, "READY")
-    body = {"dataUri": f"s3://{backend.data_bucket}/housing/train.csv", "target": "price"}
+    body = {"dataUri": f"s3://{backend.data_bucket}/users/alice/housing/train.csv", "target": "price"}
     new = str(backend.call("POST", "/model", body=body).body["jobId"])
     backend.store.reserve_endpoint(previous, new, lease_seconds=600)
     # When FinishDeployment runs
@@ -93,7 +93,7 @@ def test_an_update_is_handed_over_even_when_its_metrics_cannot_be_read(backend: 
 def test_a_failed_hand_over_fails_the_job(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given an in-place update whose hand-over write fails (e.g. throttled after its retries)
     previous = job_with_endpoint(backend, "READY")
-    body = {"dataUri": f"s3://{backend.data_bucket}/housing/train.csv", "target": "price"}
+    body = {"dataUri": f"s3://{backend.data_bucket}/users/alice/housing/train.csv", "target": "price"}
     new = str(backend.call("POST", "/model", body=body).body["jobId"])
 
     def broken(*args: object, **kwargs: object) -> None:

@@ -28,7 +28,7 @@ def messages(url: str) -> list[dict[str, Any]]:
 
 def test_an_aborted_execution_closes_its_running_job(backend: Backend) -> None:
     # Given a job whose execution was stopped by hand while it trained
-    body = {"dataUri": f"s3://{backend.data_bucket}/housing/train.csv", "target": "price"}
+    body = {"dataUri": f"s3://{backend.data_bucket}/users/alice/housing/train.csv", "target": "price"}
     job_id = backend.call("POST", "/model", body=body).body["jobId"]
     backend.store.update(job_id, status="TRAINING_MODEL")
     topic = backend.stack.outputs["TopicArn"]
@@ -55,7 +55,7 @@ def test_an_aborted_execution_closes_its_running_job(backend: Backend) -> None:
 
 
 def test_a_job_that_ended_through_its_failure_path_is_left_alone(backend: Backend) -> None:
-    body = {"dataUri": f"s3://{backend.data_bucket}/housing/train.csv", "target": "price"}
+    body = {"dataUri": f"s3://{backend.data_bucket}/users/alice/housing/train.csv", "target": "price"}
     job_id = backend.call("POST", "/model", body=body).body["jobId"]
     backend.store.update(job_id, status="ERROR", set_fields={"error": "TrainingJobFailed", "errorCause": "x"})
     topic = backend.stack.outputs["TopicArn"]

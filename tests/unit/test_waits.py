@@ -43,7 +43,7 @@ NO_CLIENTS = SimpleNamespace()
 
 
 def a_job(backend: Backend) -> str:
-    body = {"dataUri": f"s3://{backend.data_bucket}/housing/train.csv", "target": "price"}
+    body = {"dataUri": f"s3://{backend.data_bucket}/users/alice/housing/train.csv", "target": "price"}
     return str(backend.call("POST", "/model", body=body).body["jobId"])
 
 

@@ -9,13 +9,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
-from sagestep_service.platform import registry
+from sagestep_service.platform import registry, uploads
 from sagestep_service.platform.errors import ServiceError
 from sagestep_service.platform.models import ErrorResponse
 from sagestep_service.platform.observability import logger, metrics, tracer
 from sagestep_service.platform.routing import json_response
 
 app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(uploads.router)
 for _workflow in registry.workflows():
     app.include_router(registry.resolve(_workflow.routes).router)
 
@@ -29,7 +30,9 @@ def _invalid_request(exc: RequestValidationError) -> Response[Any]:
     problems = []
     first_field = None
     for error in exc.errors():
-        location = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "header", "path")]
+        loc = [str(p) for p in error.get("loc", ())]
+        # The first element says where the value was (body, query, header, path); the rest names the field.
+        location = loc[1:] if loc and loc[0] in ("body", "query", "header", "path") else loc
         field = ".".join(location) or "body"
         first_field = first_field or field
         message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")

@@ -16,10 +16,14 @@ from botocore.config import Config
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 6}, connect_timeout=5, read_timeout=25)
 
 
+# Presigned S3 URLs must be SigV4: the data bucket is SSE-KMS encrypted, which SigV2 URLs cannot write to.
+_SERVICE_CONFIG = {"s3": _CONFIG.merge(Config(signature_version="s3v4"))}
+
+
 @cache
 def client(service: str) -> Any:
     """The shared client for ``service``."""
-    return boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]
+    return boto3.client(service, config=_SERVICE_CONFIG.get(service, _CONFIG))  # type: ignore[call-overload]
 
 
 @cache

@@ -22,6 +22,12 @@ class CommonSettings(BaseModel):
     stack_name: str = Field(default="sagestep", alias="STACK_NAME", min_length=1)
 
 
+class DataSettings(CommonSettings):
+    """Where users' data lives (the API's uploads, and every workflow that reads users' files)."""
+
+    data_bucket: str = Field(alias="DATA_BUCKET", min_length=1)
+
+
 class NotificationSettings(CommonSettings):
     """What publishing a job's notification needs."""
 

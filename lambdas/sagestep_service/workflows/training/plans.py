@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sagestep_service.platform.errors import BadRequest
+from sagestep_service.workflows.training import datasets
 from sagestep_service.workflows.training.models import HpoRequest, TrainRequest
 from sagestep_service.workflows.training.settings import TrainingSettings
 
@@ -61,7 +62,7 @@ def tags(settings: TrainingSettings, job_id: str, owner: str) -> list[dict[str, 
 
 
 def _job_definition(
-    settings: TrainingSettings, data_uri: str, instance_type: str | None, max_runtime: int
+    settings: TrainingSettings, job_id: str, data_uri: str, instance_type: str | None, max_runtime: int
 ) -> dict[str, Any]:
     """What a training job and a tuning job's training job definition share."""
     return {
@@ -77,8 +78,7 @@ def _job_definition(
                 "ContentType": "text/csv",
                 "DataSource": {
                     "S3DataSource": {
-                        "S3DataType": "S3Prefix",
-                        "S3Uri": data_uri,
+                        **datasets.data_source(data_uri, settings.artifact_bucket, job_id),
                         "S3DataDistributionType": "FullyReplicated",
                     }
                 },
@@ -96,11 +96,11 @@ def _job_definition(
 
 
 def _training_job_fields(
-    settings: TrainingSettings, data_uri: str, instance_type: str | None, max_runtime: int
+    settings: TrainingSettings, job_id: str, data_uri: str, instance_type: str | None, max_runtime: int
 ) -> dict[str, Any]:
     """A training job's fields but the role: the state machine passes the stack's SageMaker role itself
     (``${SageMakerRoleArn}``), so a plan cannot name another role."""
-    fields = _job_definition(settings, data_uri, instance_type, max_runtime)
+    fields = _job_definition(settings, job_id, data_uri, instance_type, max_runtime)
     del fields["RoleArn"]
     return fields
 
@@ -121,7 +121,7 @@ def training_plan(
     job_tags = tags(settings, job_id, owner)
     training_job = {
         "TrainingJobName": job_id,
-        **_training_job_fields(settings, data_uri, request.instanceType, request.maxRuntimeSeconds),
+        **_training_job_fields(settings, job_id, data_uri, request.instanceType, request.maxRuntimeSeconds),
         "HyperParameters": hyperparameter_strings(
             {**hyperparameters, "target": target, "problem_type": problem_type, "mode": "train"}
         ),
@@ -203,7 +203,7 @@ def deployment_config(traffic_routing: str, alarm_name: str | None, deadline_sec
 def hpo_plan(settings: TrainingSettings, job_id: str, owner: str, request: HpoRequest) -> dict[str, Any]:
     """Plan for HPO mode: one training job that searches in-container, or a native tuning job."""
     problem_type = request.problemType or "regression"
-    definition = _job_definition(settings, request.dataUri, request.instanceType, request.maxRuntimeSeconds)
+    definition = _job_definition(settings, job_id, request.dataUri, request.instanceType, request.maxRuntimeSeconds)
     fixed = {**request.hyperparameters, "target": request.target, "problem_type": problem_type}
     job_tags = tags(settings, job_id, owner)
     if request.strategy == "in-container":
@@ -218,7 +218,9 @@ def hpo_plan(settings: TrainingSettings, job_id: str, owner: str, request: HpoRe
             "hpoStrategy": "in-container",
             "trainingJob": {
                 "TrainingJobName": job_id,
-                **_training_job_fields(settings, request.dataUri, request.instanceType, request.maxRuntimeSeconds),
+                **_training_job_fields(
+                    settings, job_id, request.dataUri, request.instanceType, request.maxRuntimeSeconds
+                ),
                 "HyperParameters": hyperparameter_strings(hyperparameters),
                 "Tags": job_tags,
             },

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from sagestep_service.platform.settings import CommonSettings
+from sagestep_service.platform.settings import CommonSettings, DataSettings
 
 
-class TrainingSettings(CommonSettings):
+class TrainingSettings(DataSettings):
     """What building a training/HPO/deployment plan needs (API function)."""
 
     training_state_machine_arn: str = Field(alias="TRAINING_STATE_MACHINE_ARN", min_length=1)
-    data_bucket: str = Field(alias="DATA_BUCKET", min_length=1)
     artifact_bucket: str = Field(alias="ARTIFACT_BUCKET", min_length=1)
     sagemaker_role_arn: str = Field(alias="SAGEMAKER_ROLE_ARN", min_length=1)
     training_image_uri: str = Field(alias="TRAINING_IMAGE_URI", min_length=1)

@@ -6,7 +6,7 @@ from typing import Any
 
 from sagestep_service.platform.errors import BadRequest, Conflict
 from sagestep_service.platform.jobs import EndpointBusy, JobStore
-from sagestep_service.platform.submission import Prepared, Submission, Submitter, owned_job
+from sagestep_service.platform.submission import Acquire, Prepared, Submission, Submitter, owned_job
 from sagestep_service.workflows.training import datasets, plans
 from sagestep_service.workflows.training.models import HpoRequest, TrainingKind, TrainingStatus, TrainRequest
 from sagestep_service.workflows.training.settings import TrainingSettings
@@ -60,7 +60,7 @@ class TrainingSubmitter:
                     )
             elif request.deployment.autoRollbackAlarmName:
                 raise BadRequest("deployment.autoRollbackAlarmName", "applies only with updateEndpointOf")
-            datasets.check_data(self._s3, self._settings.data_bucket, data_uri, target)
+            datasets.check_data(self._s3, self._settings.data_bucket, owner, data_uri, target)
             plan = plans.training_plan(
                 self._settings,
                 job_id,
@@ -72,10 +72,11 @@ class TrainingSubmitter:
                 hyperparameters,
                 previous,
             )
+            manifest = self._manifest(job_id, data_uri)
             if previous is None:
-                return Prepared("TRAIN", plan)
+                return Prepared("TRAIN", plan, (manifest,))
             lease = request.maxRuntimeSeconds + plan["endpointDeadlineSeconds"] + RESERVATION_GRACE_SECONDS
-            return Prepared("TRAIN", plan, (lambda: self._reserve(previous["jobId"], job_id, lease),))
+            return Prepared("TRAIN", plan, (manifest, lambda: self._reserve(previous["jobId"], job_id, lease)))
 
         return self._submitter.submit(
             kind=TrainingKind.MODEL, owner=owner, body=body, idempotency_key=idempotency_key, prepare=prepare
@@ -86,12 +87,21 @@ class TrainingSubmitter:
         body = request.model_dump(mode="json", exclude_none=True)
 
         def prepare(job_id: str) -> Prepared:
-            datasets.check_data(self._s3, self._settings.data_bucket, request.dataUri, request.target)
-            return Prepared("HPO", plans.hpo_plan(self._settings, job_id, owner, request))
+            datasets.check_data(self._s3, self._settings.data_bucket, owner, request.dataUri, request.target)
+            plan = plans.hpo_plan(self._settings, job_id, owner, request)
+            return Prepared("HPO", plan, (self._manifest(job_id, request.dataUri),))
 
         return self._submitter.submit(
             kind=TrainingKind.HPO, owner=owner, body=body, idempotency_key=idempotency_key, prepare=prepare
         )
+
+    def _manifest(self, job_id: str, data_uri: str) -> Acquire:
+        """A job trained on one file reads it through a manifest (see ``datasets``), written once claimed."""
+
+        def write() -> None:
+            datasets.write_manifest(self._s3, self._settings.artifact_bucket, job_id, data_uri)
+
+        return write
 
     def _reserve(self, previous_job_id: str, job_id: str, lease_seconds: int) -> Any:
         """One in-place update of an endpoint at a time: reserved once the job is claimed, released when the
