@@ -5,6 +5,8 @@ A Task's ``Resource`` names an integration: ``arn:aws:states:::<service>:<action
 moto's interpreter picks a task class per ``<service>`` (``aws-sdk`` for every SDK call); an entry of
 :func:`default_integrations` takes the place of moto's class for its service:
 
+- ``aws-sdk`` (:mod:`.aws_sdk`): moto's SDK integration, with errors named as AWS names them and outputs made
+  JSON (timestamps in ISO 8601);
 - ``sagemaker`` (:mod:`.sagemaker`): the optimised SageMaker integration, request-response and ``.sync``.
 
 An integration is a module with ``build(context) -> task class``: a subclass of one of the interpreter's
@@ -37,6 +39,6 @@ IntegrationBuilder = Callable[[IntegrationContext], type]
 
 def default_integrations() -> dict[str, IntegrationBuilder]:
     """Resource service name -> builder of its task class; a new integration is one line here."""
-    from sagestep.local.stepfunctions.integrations import sagemaker
+    from sagestep.local.stepfunctions.integrations import aws_sdk, sagemaker
 
-    return {"sagemaker": sagemaker.build}
+    return {"aws-sdk": aws_sdk.build, "sagemaker": sagemaker.build}
