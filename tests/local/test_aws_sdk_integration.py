@@ -3,6 +3,9 @@
 AWS names an aws-sdk task's error ``<Service>.<Exception>``, both in Pascal case, the service spelt as in the
 AWS SDKs' client names (``AcmPca``, ``DynamoDb``, ``SageMaker``) and ``Exception`` appended when the service's
 own error name lacks it (``S3.BucketAlreadyExistsException``). Its outputs are JSON, timestamps as ISO 8601 strings.
+
+Translate is the throwaway emulation of ``fixtures/translate.py`` (moto has none); Textract, SageMaker and
+DynamoDB are moto's.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any
 import pytest
 
 from sagestep.local.emulator import LocalAws
+from sagestep.local.stepfunctions.integrations.aws_sdk import error_name, service_error_name
+from tests.local.fixtures.translate import ThrowawayTranslate
 
 ROLE = "arn:aws:iam::123456789012:role/sagestep-test"
 TABLE = "aws-sdk-items"
@@ -27,7 +32,7 @@ _names = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def aws() -> Iterator[LocalAws]:
-    with LocalAws() as local:
+    with LocalAws(services=[ThrowawayTranslate()]) as local:
         local.client("dynamodb").create_table(
             TableName=TABLE,
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -66,7 +71,38 @@ def task_failures(aws: LocalAws, execution_arn: str) -> list[str]:
     return [e["taskFailedEventDetails"]["error"] for e in events if e["type"] == "TaskFailed"]
 
 
+@pytest.mark.parametrize(
+    ("boto_service", "expected"),
+    [
+        ("acm-pca", "AcmPca"),  # AWS's own example: AcmPca.ResourceNotFoundException
+        ("s3", "S3"),
+        ("dynamodb", "DynamoDb"),
+        ("stepfunctions", "Sfn"),
+        ("sagemaker", "SageMaker"),
+        ("translate", "Translate"),
+        ("textract", "Textract"),
+        ("comprehend", "Comprehend"),
+        ("ec2", "Ec2"),
+        ("logs", "CloudWatchLogs"),
+    ],
+)
+def test_service_names_are_spelt_as_the_aws_sdks_name_their_clients(boto_service: str, expected: str) -> None:
+    assert service_error_name(boto_service) == expected
+
+
+def test_exception_is_appended_where_the_service_name_lacks_it() -> None:
+    assert error_name("S3", "BucketAlreadyExists") == "S3.BucketAlreadyExistsException"
+    assert error_name("Translate", "UnsupportedLanguagePairException") == "Translate.UnsupportedLanguagePairException"
+
+
 ERROR_CASES = [
+    pytest.param(
+        "translate:translateText",
+        {"Text": "hello", "SourceLanguageCode": "en", "TargetLanguageCode": "xx"},
+        "Translate.UnsupportedLanguagePairException",
+        "Translate",
+        id="translate",
+    ),
     pytest.param(
         "textract:startDocumentTextDetection",
         {"DocumentLocation": {}},
