@@ -21,7 +21,7 @@ class ServiceContext:
     :param faults: the armed faults (consume them where AWS would fail).
     :param activity: counts background work; count every worker thread so that ``wait_idle`` waits for it.
     :param events: delivers EventBridge events to the default bus, in order.
-    :param work_dir: the emulator's folder; keep a service's files under ``work_dir / <name>``-like paths.
+    :param work_dir: the emulator's folder for files and logs (removed at stop unless the caller gave it).
     """
 
     clients: Callable[[str], Any]

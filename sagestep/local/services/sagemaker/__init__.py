@@ -25,6 +25,7 @@ import inspect
 import json
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import unquote
@@ -39,6 +40,17 @@ from sagestep.local.services.sagemaker.training import TrainingJobs
 from sagestep.local.services.sagemaker.tuning import TuningJobs
 
 __all__ = ["DEFAULT_CONTAINER_COMMAND", "SageMakerEmulator"]
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """The emulation's parts, built when it is installed."""
+
+    shared: Shared
+    processes: ContainerProcesses
+    trainings: TrainingJobs
+    tunings: TuningJobs
+    endpoints: Endpoints
 
 
 class SageMakerEmulator(LocalService):
@@ -76,26 +88,26 @@ class SageMakerEmulator(LocalService):
         self.endpoint_start_timeout = endpoint_start_timeout
         self.invoke_timeout = invoke_timeout
         self.stop_grace_seconds = stop_grace_seconds
-        self._parts: tuple[Shared, ContainerProcesses, TrainingJobs, TuningJobs, Endpoints] | None = None
+        self._parts: _Parts | None = None
 
     # Parts (available once installed) ---------------------------------------------------------------
 
-    def _installed_parts(self) -> tuple[Shared, ContainerProcesses, TrainingJobs, TuningJobs, Endpoints]:
+    def _installed_parts(self) -> _Parts:
         if self._parts is None:
             raise RuntimeError("the sagemaker emulation is not installed")
         return self._parts
 
     @property
     def trainings(self) -> TrainingJobs:
-        return self._installed_parts()[2]
+        return self._installed_parts().trainings
 
     @property
     def tunings(self) -> TuningJobs:
-        return self._installed_parts()[3]
+        return self._installed_parts().tunings
 
     @property
     def endpoints(self) -> Endpoints:
-        return self._installed_parts()[4]
+        return self._installed_parts().endpoints
 
     def training_log(self, job_name: str) -> Path:
         """The combined stdout/stderr of a training job's container."""
@@ -124,24 +136,23 @@ class SageMakerEmulator(LocalService):
         endpoints = Endpoints(
             shared, processes, start_timeout=self.endpoint_start_timeout, invoke_timeout=self.invoke_timeout
         )
-        self._parts = (shared, processes, trainings, tunings, endpoints)
+        self._parts = _Parts(shared, processes, trainings, tunings, endpoints)
         self._patch_moto(patcher)
 
     def child_processes(self) -> list[int]:
         """PIDs of the container processes still running."""
-        return self._parts[1].running() if self._parts else []
+        return self._parts.processes.running() if self._parts else []
 
     def shutdown(self) -> None:
         """Stop every container process and worker; events from now on are dropped."""
         if self._parts is None:
             return
-        shared, processes, trainings, _, _ = self._parts
-        shared.closing.set()
-        trainings.stop_all()
-        processes.shutdown()
+        self._parts.shared.closing.set()
+        self._parts.trainings.stop_all()
+        self._parts.processes.shutdown()
 
     def _emit(self, detail_type: str, resource_arn: str, detail: dict[str, Any]) -> None:
-        if self._parts is not None and self._parts[0].closing.is_set():
+        if self._parts is not None and self._parts.shared.closing.is_set():
             return
         self.emit(detail_type, resource_arn, detail)
 
