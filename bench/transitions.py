@@ -40,6 +40,7 @@ from typing import Any
 from sagestep.client import CognitoAuth, SagestepClient
 from sagestep.local.lambdas import LambdaRegistry, RegisteredFunction
 from sagestep.local.runtime import LOCAL_TRAINING_IMAGE, LocalRuntime
+from sagestep.local.services.sagemaker import SageMakerEmulator
 from sagestep_service.workflows.training.models import TrainingJobView
 from sagestep_training.datasets import REGRESSION_CSV, REGRESSION_TARGET
 
@@ -111,7 +112,7 @@ class Bench:
 
     def use_fake_container(self, fake: bool) -> None:
         """Switch the training image's command (read by the emulator at each job and endpoint start)."""
-        commands = self.runtime.aws.sagemaker.container_commands
+        commands = self.runtime.aws.service(SageMakerEmulator).container_commands
         commands[LOCAL_TRAINING_IMAGE] = FAKE_CONTAINER if fake else self.real_container
 
     def execution_arn(self, job_id: str) -> str:
@@ -148,7 +149,7 @@ def local_bench(sync_poll_interval: float = 0.25) -> Iterator[Bench]:
         s3.put_object(Bucket=info.data_bucket, Key=key, Body=REGRESSION_CSV.read_bytes())
         api = next(spec for spec in runtime.stack.functions.values() if spec.handler.endswith(".api.handler"))
         auth = CognitoAuth(info.user_pool_client_id, info.username, info.password, info.region, info.aws_endpoint_url)
-        commands = runtime.aws.sagemaker.container_commands
+        commands = runtime.aws.service(SageMakerEmulator).container_commands
         with SagestepClient(info.api_url, auth) as client:
             bench = Bench(
                 runtime=runtime,

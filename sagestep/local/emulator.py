@@ -1,4 +1,4 @@
-"""The embedded AWS emulation of the local mode: one moto server, in-process Lambda, real SageMaker work.
+"""The embedded AWS emulation of the local mode: one moto server, in-process Lambda, local service emulations.
 
 Usage::
 
@@ -18,10 +18,15 @@ What :meth:`LocalAws.start` does:
   (``AWS_ENDPOINT_URL``, ``MOTO_PORT``, fake credentials, ``AWS_DEFAULT_REGION``/``AWS_REGION``) and
   clearing ``AWS_PROFILE`` and service-specific ``AWS_ENDPOINT_URL_*``; :meth:`stop` restores them.
   Clients created *before* ``start()`` keep their old endpoint;
-- installs the changes to moto described in :mod:`sagestep.local.lambdas` (in-process Lambda and
-  EventBridge Lambda targets), :mod:`sagestep.local.stepfunctions` (SageMaker ``.sync`` integration,
-  cached interpreter clients, SendTaskFailure cause) and :mod:`sagestep.local.sagemaker` (real
-  training, tuning and hosting, fault injection).
+- installs the changes to moto described in :mod:`sagestep.local.atomicity` (atomic conditional writes and
+  execution starts), :mod:`sagestep.local.lambdas` (in-process Lambda and EventBridge Lambda targets) and
+  :mod:`sagestep.local.stepfunctions` (service integrations, cached interpreter clients, SendTaskFailure
+  cause, StopExecution, status change events), then every local service emulation of ``registry``
+  (:mod:`sagestep.local.services`; by default :mod:`sagestep.local.services.sagemaker`: real training,
+  tuning and hosting, fault injection). A service given in ``services`` takes the place of the registered
+  one of its name, e.g. to configure it::
+
+      LocalAws(services=[SageMakerEmulator(container_commands={image: ["python", "fake.py"]})])
 
 Only one ``LocalAws`` may run in a process at a time: moto's backends are process-global. Do not start
 one inside ``mock_aws`` (which intercepts botocore instead of letting requests reach the server).
@@ -42,21 +47,23 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import boto3
 from botocore.config import Config
 
-from sagestep.local import atomicity, stepfunctions
+from sagestep.local import atomicity
 from sagestep.local.activity import Activity
 from sagestep.local.faults import Faults
 from sagestep.local.lambdas import LambdaRegistry, RegisteredFunction
 from sagestep.local.patching import Patcher
-from sagestep.local.sagemaker import DEFAULT_CONTAINER_COMMAND, SageMakerEmulator
+from sagestep.local.services import EventEmitter, LocalService, ServiceContext, ServiceRegistry, default_registry
+from sagestep.local.stepfunctions import interpreter
 
 LOG = logging.getLogger(__name__)
 
@@ -69,6 +76,7 @@ _FAKE_CREDENTIALS = {
 }
 _ACTIVE_LOCK = threading.Lock()
 _ACTIVE: LocalAws | None = None
+S = TypeVar("S", bound=LocalService)
 
 
 class _Environment:
@@ -124,20 +132,17 @@ class _Environment:
 
 
 class LocalAws:
-    """An embedded AWS: moto server, in-process Lambda, Step Functions with SageMaker, real SageMaker.
+    """An embedded AWS: moto server, in-process Lambda, Step Functions, and the local service emulations.
 
     :param port: TCP port of the server; 0 picks a free one.
     :param host: interface to bind (127.0.0.1).
     :param region: the region clients default to.
-    :param work_dir: where training jobs and endpoints keep their files and logs; default a temporary
-        directory removed by :meth:`stop` (a given directory is kept).
-    :param container_commands: image URI -> argv prefix of the training/serving container;
-        unlisted images use ``default_container_command`` (``python -m sagestep_training``).
-    :param container_env: extra environment variables for container processes.
-    :param sync_poll_interval: seconds between Describe* calls of a ``.sync`` SageMaker task.
-    :param max_concurrent_trainings: training processes running at once.
-    :param max_parallel_training_jobs: cap on a tuning job's parallel training jobs.
-    :param endpoint_start_timeout: seconds a model server has to answer ``/ping``.
+    :param work_dir: where the services keep their files and logs (training jobs, endpoints); default a
+        temporary directory removed by :meth:`stop` (a given directory is kept).
+    :param services: configured service emulations, each in place of the registered one of its name
+        (others are added after the registered ones).
+    :param registry: the service emulations to run (default :func:`~sagestep.local.services.default_registry`).
+    :param sync_poll_interval: seconds between Describe* calls of a ``.sync`` task.
     :param async_retry_delays: delays before the retries of a failed asynchronous Lambda invocation.
     """
 
@@ -150,27 +155,16 @@ class LocalAws:
         host: str = "127.0.0.1",
         region: str = "us-east-1",
         work_dir: str | Path | None = None,
-        container_commands: Mapping[str, Sequence[str]] | None = None,
-        default_container_command: Sequence[str] = DEFAULT_CONTAINER_COMMAND,
-        container_env: Mapping[str, str] | None = None,
+        services: Iterable[LocalService] = (),
+        registry: ServiceRegistry | None = None,
         sync_poll_interval: float = 0.25,
-        max_concurrent_trainings: int = 2,
-        max_parallel_training_jobs: int = 2,
-        endpoint_start_timeout: float = 120.0,
         async_retry_delays: Sequence[float] = (1.0, 2.0),
     ) -> None:
         self.region = region
         self._host = host
         self._requested_port = port
         self._given_work_dir = Path(work_dir) if work_dir is not None else None
-        self._sagemaker_options: dict[str, Any] = {
-            "container_commands": container_commands,
-            "default_container_command": default_container_command,
-            "container_env": container_env,
-            "max_concurrent_trainings": max_concurrent_trainings,
-            "max_parallel_training_jobs": max_parallel_training_jobs,
-            "endpoint_start_timeout": endpoint_start_timeout,
-        }
+        self.services: list[LocalService] = (registry or default_registry()).instantiate(services)
         self._sync_poll_interval = sync_poll_interval
         self._async_retry_delays = tuple(async_retry_delays)
 
@@ -186,7 +180,7 @@ class LocalAws:
         self._saved_werkzeug_level: int | None = None
         self._work_dir: Path | None = None
         self._lambdas: LambdaRegistry | None = None
-        self._sagemaker: SageMakerEmulator | None = None
+        self._events: EventEmitter | None = None
 
     # Properties ------------------------------------------------------------------------------------
 
@@ -212,11 +206,16 @@ class LocalAws:
             raise RuntimeError("LocalAws is not started")
         return self._lambdas
 
-    @property
-    def sagemaker(self) -> SageMakerEmulator:
-        if self._sagemaker is None:
-            raise RuntimeError("LocalAws is not started")
-        return self._sagemaker
+    def service(self, kind: type[S]) -> S:
+        """The running emulation of class ``kind`` (e.g. ``aws.service(SageMakerEmulator).training_log(job)``)."""
+        for service in self.services:
+            if isinstance(service, kind):
+                return service
+        raise KeyError(f"no {kind.__name__} in this LocalAws")
+
+    def child_processes(self) -> list[int]:
+        """PIDs of the processes the service emulations started that are still running."""
+        return [pid for service in self.services for pid in service.child_processes()]
 
     @property
     def running(self) -> bool:
@@ -260,19 +259,21 @@ class LocalAws:
             self._lambdas = LambdaRegistry(
                 self.activity, async_retry_delays=self._async_retry_delays, start_execution=self._start_execution
             )
-            self._sagemaker = SageMakerEmulator(
+            self._events = EventEmitter(self._internal_client, self.activity)
+            context = ServiceContext(
                 clients=self._internal_client,
                 faults=self.faults,
                 activity=self.activity,
+                events=self._events,
                 work_dir=self._work_dir,
                 account_id=self.account_id,
                 region=self.region,
-                **self._sagemaker_options,
             )
             atomicity.install(self._patcher)
             self._lambdas.install(self._patcher)
-            stepfunctions.install(self._patcher, endpoint_url=self.endpoint_url, poll_interval=self._sync_poll_interval)
-            self._sagemaker.install(self._patcher)
+            interpreter.install(self._patcher, endpoint_url=self.endpoint_url, poll_interval=self._sync_poll_interval)
+            for service in self.services:
+                service.install(self._patcher, context)
             self._post_moto_api(
                 "/moto-api/config",
                 {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": True}},
@@ -309,8 +310,11 @@ class LocalAws:
         try:
             if self._server is not None:
                 self._stop_executions()
-            if self._sagemaker is not None:
-                self._sagemaker.shutdown()
+            if self._events is not None:
+                self._events.close()  # pending service events are dropped
+            for service in self.services:
+                if service.installed:
+                    service.shutdown()
             if self._lambdas is not None:
                 self._lambdas.shutdown()
             if self._server is not None:
@@ -337,7 +341,7 @@ class LocalAws:
             self._port = None
             self._work_dir = None
             self._lambdas = None
-            self._sagemaker = None
+            self._events = None
             with _ACTIVE_LOCK:
                 _ACTIVE = None
 
@@ -462,8 +466,13 @@ class LocalAws:
     # Waiting ---------------------------------------------------------------------------------------
 
     def wait_idle(self, timeout: float | None = 60.0) -> bool:
-        """Wait until no SageMaker worker, queued event or asynchronous Lambda call is in progress."""
-        return self.activity.wait_idle(timeout)
+        """Wait until no service worker, queued event or asynchronous Lambda call is in progress."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+
+        def remaining() -> float | None:
+            return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+        return self.activity.wait_idle(remaining()) and all(s.wait_idle(remaining()) for s in self.services)
 
 
 def _dummy_zip() -> bytes:

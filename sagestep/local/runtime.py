@@ -35,6 +35,7 @@ from sagestep.local.emulator import LocalAws
 from sagestep.local.faults import Faults
 from sagestep.local.gateway import LocalApiGateway
 from sagestep.local.lambdas import LambdaContext
+from sagestep.local.services.sagemaker import SageMakerEmulator
 
 REPO = Path(__file__).resolve().parents[2]
 #: The training image as the local stack names it; the emulator runs it as ``python -m sagestep_training``.
@@ -128,7 +129,11 @@ class LocalRuntime:
         self._aws = aws = LocalAws(
             host=self._host,
             work_dir=self._state_dir,
-            container_commands={LOCAL_TRAINING_IMAGE: [sys.executable, "-m", "sagestep_training"]},
+            services=[
+                SageMakerEmulator(
+                    container_commands={LOCAL_TRAINING_IMAGE: [sys.executable, "-m", "sagestep_training"]}
+                )
+            ],
             sync_poll_interval=self._sync_poll_interval,
         )
         try:

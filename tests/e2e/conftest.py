@@ -143,7 +143,7 @@ class Backend:
         """Running container processes (training or model server) working in a folder of ``job_id``:
         training runs in ``training/<job>/``, model servers in ``endpoints/<endpoint>/<n>-<config>/``."""
         mine = []
-        for pid in self.runtime.aws.sagemaker.child_processes():
+        for pid in self.runtime.aws.child_processes():
             try:
                 cwd = os.readlink(f"/proc/{pid}/cwd")
             except OSError:

@@ -24,6 +24,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sagestep.local.emulator import LocalAws
+from sagestep.local.services.sagemaker import SageMakerEmulator
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/fake-training:latest"
 FAKE_CONTAINER = [sys.executable, str(Path(__file__).parent / "fake_container" / "container.py")]
@@ -40,10 +41,9 @@ def unique(prefix: str) -> str:
 @pytest.fixture(scope="module")
 def aws() -> Iterator[LocalAws]:
     with LocalAws(
-        container_commands={IMAGE: FAKE_CONTAINER},
+        services=[SageMakerEmulator(container_commands={IMAGE: FAKE_CONTAINER}, endpoint_start_timeout=20)],
         sync_poll_interval=0.2,
         async_retry_delays=(0.2,),
-        endpoint_start_timeout=20,
     ) as local:
         s3 = local.client("s3")
         s3.create_bucket(Bucket=BUCKET)
@@ -287,7 +287,7 @@ def test_training_sync_completes_with_artifacts_and_metrics_or_fails_with_the_re
     body = aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     with tarfile.open(fileobj=io.BytesIO(body)) as archive:
         assert json.load(archive.extractfile("model.json"))["rows"] == 3  # type: ignore[arg-type]
-    assert "rows=3" in aws.sagemaker.training_log(job["TrainingJobName"]).read_text()
+    assert "rows=3" in aws.service(SageMakerEmulator).training_log(job["TrainingJobName"]).read_text()
     # And the second is caught as States.TaskFailed with the container's failure message in the cause
     caught = json.loads(results["bad"]["output"])["error"]
     assert caught["Error"] == "States.TaskFailed"

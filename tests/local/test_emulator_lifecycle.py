@@ -16,6 +16,7 @@ from moto.awslambda.models import LambdaFunction
 from moto.sagemaker.models import SageMakerModelBackend
 
 from sagestep.local.emulator import LocalAws
+from sagestep.local.services.sagemaker import SageMakerEmulator
 
 IMAGE = "fake-training:latest"
 FAKE_CONTAINER = [sys.executable, str(Path(__file__).parent / "fake_container" / "container.py")]
@@ -47,7 +48,7 @@ def descendants(pid: int) -> set[int]:
 def test_stop_kills_containers_and_restores_the_process() -> None:
     environment = dict(os.environ)
     before = descendants(os.getpid())
-    aws = LocalAws(container_commands={IMAGE: FAKE_CONTAINER}, endpoint_start_timeout=20)
+    aws = LocalAws(services=[SageMakerEmulator(container_commands={IMAGE: FAKE_CONTAINER}, endpoint_start_timeout=20)])
     aws.start()
     port = aws.port
     try:
