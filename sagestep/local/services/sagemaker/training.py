@@ -10,7 +10,7 @@ otherwise ``Failed`` with ``FailureReason`` from ``output/failure`` (or the last
 **StopTrainingJob** kills it (``Stopped``); ``StoppingCondition.MaxRuntimeInSeconds`` ends it
 ``Stopped``/``MaxRuntimeExceeded``. Every status change puts a "SageMaker Training Job State Change" event.
 
-Only ``S3Prefix``/``S3Object`` channels in ``File`` mode are supported.
+``S3Prefix``/``S3Object`` and ``ManifestFile`` channels in ``File`` mode are supported.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from sagestep.local.serialization import json_safe
 from sagestep.local.services.sagemaker.common import TERMINAL_JOB_STATUSES, Shared, split_s3, tag_map, utcnow
@@ -273,9 +275,13 @@ class TrainingJobs:
             source = (channel.get("DataSource") or {}).get("S3DataSource")
             if not source:
                 raise ValueError(f"channel {name}: only S3 data sources are emulated")
-            if source.get("S3DataType", "S3Prefix") not in ("S3Prefix", "S3Object"):
-                raise ValueError(f"channel {name}: S3DataType {source.get('S3DataType')} is not emulated")
-            self._download_prefix(s3, source["S3Uri"], root / "input" / "data" / name)
+            data_type = source.get("S3DataType", "S3Prefix")
+            if data_type == "ManifestFile":
+                self._download_manifest(s3, source["S3Uri"], root / "input" / "data" / name)
+            elif data_type in ("S3Prefix", "S3Object"):
+                self._download_prefix(s3, source["S3Uri"], root / "input" / "data" / name)
+            else:
+                raise ValueError(f"channel {name}: S3DataType {data_type} is not emulated")
         (config / "inputdataconfig.json").write_text(json.dumps(channels))
 
     @staticmethod
@@ -295,6 +301,27 @@ class TrainingJobs:
                 found += 1
         if not found:
             raise ValueError(f"Data download failed: no objects under {uri}")
+
+    @staticmethod
+    def _download_manifest(s3: Any, uri: str, destination: Path) -> None:
+        """A ``ManifestFile`` channel: ``[{"prefix": "s3://bucket/folder/"}, "relative/key", ...]`` — exactly the
+        listed objects, kept at their paths relative to the prefix (as SageMaker lays them out)."""
+        bucket, key = split_s3(uri)
+        try:
+            entries = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            prefix_bucket, prefix = split_s3(entries[0]["prefix"])
+            relatives = [str(entry) for entry in entries[1:]]
+        except (ClientError, ValueError, KeyError, IndexError, TypeError) as exc:
+            raise ValueError(f"Data download failed: {uri} is not a readable manifest ({exc})") from exc
+        if not relatives:
+            raise ValueError(f"Data download failed: the manifest {uri} lists no objects")
+        for relative in relatives:
+            target = destination / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                s3.download_file(prefix_bucket, prefix + relative, str(target))
+            except ClientError as exc:
+                raise ValueError(f"Data download failed: s3://{prefix_bucket}/{prefix}{relative} ({exc})") from exc
 
     @staticmethod
     def _compile_metrics(definitions: Sequence[Mapping[str, str]]) -> list[tuple[str, re.Pattern[str]]]:
