@@ -796,9 +796,9 @@ def local_fault(
         )
     armed = _client(ctx, True, None, None, None).local_faults(spec)
     if json_out:
-        _print_json(armed)
+        _print_json({"faults": [fault.to_json() for fault in armed]})
         return
-    lines = [f"{name}: {value}" for name, value in armed.items() if value]
+    lines = [", ".join(f"{name}={value}" for name, value in fault.to_json().items()) for fault in armed]
     _out().print("\n".join(lines) if lines else "no fault armed", soft_wrap=True, markup=False)
 
 
