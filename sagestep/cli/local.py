@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import signal
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
@@ -21,6 +22,7 @@ from sagestep.cli.errors import EXIT_FAILED, EXIT_UNREACHABLE, CliError
 from sagestep.cli.output import JsonOpt, drop_none, out, print_json
 from sagestep.cli.target import LOCAL, client_for
 from sagestep.client import load_local_config, local_config_path
+from sagestep.local.faults import ArmedFault
 
 local_app = typer.Typer(help="Run the whole backend on this machine, without an AWS account.", no_args_is_help=True)
 
@@ -186,8 +188,8 @@ OperationOpt = Annotated[
 CountOpt = Annotated[int, typer.Option("--count", min=1, max=100, help="How many calls.")]
 
 
-def faults_table(faults: list[Any], title: str | None = None) -> Table:
-    """Armed faults (``ArmedFault``), one row each, by their ``sagestep local fault`` names."""
+def faults_table(faults: Sequence[ArmedFault], title: str | None = None) -> Table:
+    """Armed faults, one row each, by their ``sagestep local fault`` names."""
     table = Table(show_header=True, header_style="bold", title=title, title_justify="left")
     table.add_column("fault", no_wrap=True)
     table.add_column("operation", no_wrap=True)
@@ -201,7 +203,7 @@ def faults_table(faults: list[Any], title: str | None = None) -> Table:
     return table
 
 
-def _show_armed(faults: list[Any], json_out: bool) -> None:
+def _show_armed(faults: Sequence[ArmedFault], json_out: bool) -> None:
     if json_out:
         print_json({"faults": [fault.to_json() for fault in faults]})
     elif faults:
