@@ -37,6 +37,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from sagestep.local.faults import ArmedFault
 from sagestep_service.platform.models import ErrorResponse
 from sagestep_service.workflows.training.models import (
     HpoRequest,
@@ -631,13 +632,24 @@ class SagestepClient:
                 return response
             raise error_from_response(response)
 
-    def local_faults(self, spec: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def local_faults(self, spec: Mapping[str, Any] | None = None) -> list[ArmedFault]:
         """Local runtime only: arm a fault (``{"fault": "fail_next_training_job", "reason": ...}``, see
-        ``sagestep.local.faults.Faults.apply``) or, without ``spec``, list the armed ones."""
-        parts = urllib.parse.urlsplit(self.api_url)
-        url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/_local/faults", "", ""))
+        ``sagestep.local.faults.Faults.apply``); with or without ``spec``, return the armed faults."""
         method = "POST" if spec is not None else "GET"
-        return dict(self._request(method, url, json=dict(spec) if spec is not None else None).json())
+        answer = self._request(method, self._local_faults_url(), json=dict(spec) if spec is not None else None)
+        return [ArmedFault.from_json(fault) for fault in answer.json()["faults"]]
+
+    def clear_local_faults(self, fault: str | None = None) -> list[ArmedFault]:
+        """Local runtime only: disarm every fault, or those of one kind (e.g. ``"throttle"``); return the
+        faults that were armed and are no more."""
+        params = {"fault": fault} if fault is not None else None
+        answer = self._request("DELETE", self._local_faults_url(), params=params)
+        return [ArmedFault.from_json(cleared) for cleared in answer.json()["cleared"]]
+
+    def _local_faults_url(self) -> str:
+        """The local runtime's admin route lives beside the stage, not under it."""
+        parts = urllib.parse.urlsplit(self.api_url)
+        return urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/_local/faults", "", ""))
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         if retry_after:

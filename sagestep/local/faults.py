@@ -2,14 +2,17 @@
 
 Tests (and the local runtime's admin route) arm faults; the emulation consumes them at the point where
 AWS would fail. Every fault fires once: arming the same fault twice makes the next two matching calls
-fail. All methods are thread-safe.
+fail. What is armed can be listed (:meth:`Faults.armed`) and disarmed, all or one kind
+(:meth:`Faults.clear`). All methods are thread-safe.
 
 Example::
 
     aws.faults.fail_next_training_job("ResourceLimitExceeded: no capacity")
-    aws.faults.throttle("CreateEndpoint", count=2)
+    aws.faults.throttle("CreateEndpoint", count=20)
     aws.faults.lose_response("CreateTrainingJob")        # the job is created, the caller gets a 500
     aws.faults.apply({"fault": "hang_next_endpoint"})   # same, from a JSON body
+    aws.faults.armed()                                   # [ArmedFault("fail_next_training_job", 1, ...), ...]
+    aws.faults.clear("throttle")                         # the throttles not yet hit; clear() disarms everything
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,6 +31,16 @@ DEFAULT_ENDPOINT_FAILURE = (
 DEFAULT_UPDATE_FAILURE = "Fault injected by the local emulator: the new endpoint configuration failed to deploy."
 DEFAULT_THROTTLE_MESSAGE = "Rate exceeded"
 LOST_RESPONSE_MESSAGE = "We encountered an internal error. Please try again. (fault injected: the call took effect)"
+
+#: Every fault kind, in the order :meth:`Faults.armed` lists them (the ``"fault"`` of :meth:`Faults.apply`).
+FAULT_KINDS = (
+    "fail_next_training_job",
+    "fail_next_endpoint",
+    "hang_next_endpoint",
+    "fail_next_endpoint_update",
+    "throttle",
+    "lose_response",
+)
 
 
 def normalise_operation(name: str) -> str:
@@ -42,6 +56,53 @@ class EndpointFault:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class ArmedFault:
+    """One armed fault as :meth:`Faults.armed` lists it.
+
+    ``fault`` is its kind (one of :data:`FAULT_KINDS`), ``remaining`` how many more calls it will hit,
+    ``operation`` the SageMaker API of a per-call fault (``throttle``, ``lose_response``) as it was armed,
+    ``reason`` the failure reason of a failing job or endpoint, ``message`` a throttle's error message.
+    """
+
+    fault: str
+    remaining: int
+    operation: str | None = None
+    reason: str | None = None
+    message: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of the admin route (fields that do not apply are left out)."""
+        fields = {
+            "fault": self.fault,
+            "remaining": self.remaining,
+            "operation": self.operation,
+            "reason": self.reason,
+            "message": self.message,
+        }
+        return {name: value for name, value in fields.items() if value is not None}
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> ArmedFault:
+        """The inverse of :meth:`to_json` (for the client)."""
+        return cls(
+            fault=str(value["fault"]),
+            remaining=int(value["remaining"]),
+            operation=value.get("operation"),
+            reason=value.get("reason"),
+            message=value.get("message"),
+        )
+
+
+@dataclass
+class _PerCall:
+    """A per-call fault of one operation: the name it was first armed with, calls left, throttle message."""
+
+    operation: str
+    count: int
+    message: str = ""
+
+
 class Faults:
     """Armed one-shot faults, consumed by the SageMaker emulation."""
 
@@ -50,8 +111,8 @@ class Faults:
         self._training: deque[str] = deque()
         self._endpoint: deque[EndpointFault] = deque()
         self._update: deque[str] = deque()
-        self._throttles: dict[str, list[Any]] = {}
-        self._lost: dict[str, int] = {}
+        self._throttles: dict[str, _PerCall] = {}
+        self._lost: dict[str, _PerCall] = {}
 
     # Arming ----------------------------------------------------------------------------------------
 
@@ -81,9 +142,9 @@ class Faults:
         if count < 1:
             raise ValueError("count must be at least 1")
         with self._lock:
-            entry = self._throttles.setdefault(normalise_operation(operation), [0, message])
-            entry[0] += count
-            entry[1] = message
+            entry = self._throttles.setdefault(normalise_operation(operation), _PerCall(operation, 0))
+            entry.count += count
+            entry.message = message
 
     def lose_response(self, operation: str, count: int = 1) -> None:
         """The next ``count`` calls of the SageMaker API ``operation`` take effect, but the caller gets a 500
@@ -92,8 +153,7 @@ class Faults:
         if count < 1:
             raise ValueError("count must be at least 1")
         with self._lock:
-            key = normalise_operation(operation)
-            self._lost[key] = self._lost.get(key, 0) + count
+            self._lost.setdefault(normalise_operation(operation), _PerCall(operation, 0)).count += count
 
     def apply(self, spec: dict[str, Any]) -> None:
         """Arm a fault described by a JSON object, for an HTTP admin route.
@@ -125,25 +185,52 @@ class Faults:
         else:
             raise ValueError(f"unknown fault {kind!r}")
 
-    def clear(self) -> None:
-        """Disarm everything."""
-        with self._lock:
-            self._training.clear()
-            self._endpoint.clear()
-            self._update.clear()
-            self._throttles.clear()
-            self._lost.clear()
+    # Listing and disarming -------------------------------------------------------------------------
 
-    def pending(self) -> dict[str, Any]:
-        """What is armed, as JSON-friendly data."""
+    def armed(self) -> list[ArmedFault]:
+        """Every armed fault, by kind (:data:`FAULT_KINDS`); faults of one queue in the order they fire.
+
+        Equal faults armed one after the other are one entry (``remaining`` > 1). Endpoint failures and
+        hangs share one queue (the next CreateEndpoint takes whichever was armed first): their entries
+        come in that queue's order.
+        """
         with self._lock:
-            return {
-                "fail_next_training_job": list(self._training),
-                "next_endpoint": [{"kind": f.kind, "reason": f.reason} for f in self._endpoint],
-                "fail_next_endpoint_update": list(self._update),
-                "throttle": {op: entry[0] for op, entry in self._throttles.items()},
-                "lose_response": dict(self._lost),
-            }
+            return self._armed()
+
+    def clear(self, fault: str | None = None) -> list[ArmedFault]:
+        """Disarm every fault, or those of one kind (one of :data:`FAULT_KINDS`); return what was armed.
+
+        Raises ValueError for an unknown kind.
+        """
+        if fault is not None and fault not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {fault!r} (one of {', '.join(FAULT_KINDS)})")
+        with self._lock:
+            cleared = [entry for entry in self._armed() if fault in (None, entry.fault)]
+            if fault in (None, "fail_next_training_job"):
+                self._training.clear()
+            if fault is None:
+                self._endpoint.clear()
+            elif fault in ("fail_next_endpoint", "hang_next_endpoint"):
+                kept = [entry for entry in self._endpoint if _endpoint_kind(entry) != fault]
+                self._endpoint = deque(kept)
+            if fault in (None, "fail_next_endpoint_update"):
+                self._update.clear()
+            if fault in (None, "throttle"):
+                self._throttles.clear()
+            if fault in (None, "lose_response"):
+                self._lost.clear()
+            return cleared
+
+    def _armed(self) -> list[ArmedFault]:
+        """:meth:`armed` with the lock held."""
+        throttles = self._throttles.values()
+        return [
+            *_runs(("fail_next_training_job", reason) for reason in self._training),
+            *_runs((_endpoint_kind(entry), entry.reason or None) for entry in self._endpoint),
+            *_runs(("fail_next_endpoint_update", reason) for reason in self._update),
+            *(ArmedFault("throttle", t.count, operation=t.operation, message=t.message) for t in throttles),
+            *(ArmedFault("lose_response", lost.count, operation=lost.operation) for lost in self._lost.values()),
+        ]
 
     # Consuming (used by the emulation) ------------------------------------------------------------
 
@@ -164,22 +251,37 @@ class Faults:
         key = normalise_operation(operation)
         with self._lock:
             entry = self._throttles.get(key)
-            if not entry:
+            if entry is None:
                 return None
-            entry[0] -= 1
-            if entry[0] <= 0:
+            entry.count -= 1
+            if entry.count <= 0:
                 del self._throttles[key]
-            return str(entry[1])
+            return entry.message
 
     def take_lost_response(self, operation: str) -> bool:
         """Whether the response to this call of ``operation`` must be lost (the call itself takes effect)."""
         key = normalise_operation(operation)
         with self._lock:
-            left = self._lost.get(key, 0)
-            if left <= 0:
+            entry = self._lost.get(key)
+            if entry is None:
                 return False
-            if left == 1:
+            entry.count -= 1
+            if entry.count <= 0:
                 del self._lost[key]
-            else:
-                self._lost[key] = left - 1
             return True
+
+
+def _endpoint_kind(entry: EndpointFault) -> str:
+    return "fail_next_endpoint" if entry.kind == "fail" else "hang_next_endpoint"
+
+
+def _runs(queue: Iterable[tuple[str, str | None]]) -> list[ArmedFault]:
+    """A queue of ``(kind, reason)`` as entries, equal neighbours merged into one with their count."""
+    entries: list[ArmedFault] = []
+    for kind, reason in queue:
+        last = entries[-1] if entries else None
+        if last is not None and (last.fault, last.reason) == (kind, reason):
+            entries[-1] = ArmedFault(kind, last.remaining + 1, reason=reason)
+        else:
+            entries.append(ArmedFault(kind, 1, reason=reason))
+    return entries

@@ -42,9 +42,20 @@ from sagestep.local.cognito import CognitoAuthorizer, Unauthorized, api_gateway_
 logger = logging.getLogger(__name__)
 
 Invoke = Callable[[str, dict[str, Any]], Any]
-AdminHandler = Callable[[Any], Any]
-ADMIN_PREFIX = "/_local/"
 """`invoke(function_logical_id, event) -> proxy response`: runs the integration's Lambda handler."""
+ADMIN_PREFIX = "/_local/"
+
+
+@dataclass(frozen=True)
+class AdminRequest:
+    """What a local administration route receives: the JSON body (None without one) and the query string."""
+
+    body: Any = None
+    query: Mapping[str, str] = field(default_factory=dict)
+
+
+AdminHandler = Callable[[AdminRequest], Any]
+"""`handler(request) -> JSON-able answer`; a `ValueError` becomes a 400 with its message."""
 
 INTEGRATION_TIMEOUT_SECONDS = 29.0
 DEFAULT_PORT = 8000
@@ -150,8 +161,8 @@ class LocalApiGateway:
         account_id, region: for `requestContext`.
         integration_timeout: seconds before 504, 29 like API Gateway.
         admin: local-only routes `/_local/<name>` outside the stage (so they never shadow the API's):
-            `handler(body or None) -> JSON-able`, GET with no body, POST with a JSON body; they need a valid
-            ID token of one of the API's user pools; a `ValueError` is a 400.
+            `{name: {method: handler}}`, each `handler(AdminRequest) -> JSON-able`; another method is a
+            405. They need a valid ID token of one of the API's user pools; a `ValueError` is a 400.
 
     Use as a context manager, or `start()` / `stop()`; `url` is the stage URL like the stack's API URL
     output. `wsgi_app` serves without a socket (e.g. with `werkzeug.test.Client`).
@@ -168,7 +179,7 @@ class LocalApiGateway:
         account_id: str = DEFAULT_ACCOUNT_ID,
         region: str = "us-east-1",
         integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
-        admin: Mapping[str, AdminHandler] | None = None,
+        admin: Mapping[str, Mapping[str, AdminHandler]] | None = None,
     ) -> None:
         if authorizer is None and any(r.authorization_type == "COGNITO_USER_POOLS" for r in api.routes):
             raise ValueError(f"REST API {api.logical_id} has Cognito-authorized methods: pass an authorizer")
@@ -180,7 +191,7 @@ class LocalApiGateway:
         self.region = region
         self.integration_timeout = integration_timeout
         self.routes = RouteTable(api.routes)
-        self.admin = dict(admin or {})
+        self.admin = {name: dict(methods) for name, methods in (admin or {}).items()}
         self._requested_port = port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -404,11 +415,19 @@ class LocalApiGateway:
                 self.authorizer.authorize(request.headers.get("Authorization"), pools)
             except Unauthorized as exc:
                 return self._error(UNAUTHORIZED, exc.message, request_id)
-        if request.method not in {"GET", "POST"}:
-            return Response(json.dumps({"message": "use GET or POST"}), status=405, mimetype="application/json")
+        methods = self.admin[request.path[len(ADMIN_PREFIX) :]]
+        handler = methods.get(request.method)
+        if handler is None:
+            allowed = sorted(methods)
+            return Response(
+                json.dumps({"message": f"use {' or '.join(allowed)}"}),
+                status=405,
+                headers={"Allow": ", ".join(allowed)},
+                mimetype="application/json",
+            )
         try:
-            body = json.loads(request.get_data() or b"null") if request.method == "POST" else None
-            result = self.admin[request.path[len(ADMIN_PREFIX) :]](body)
+            body = json.loads(request.get_data() or b"null")
+            result = handler(AdminRequest(body, dict(request.args.items())))
         except ValueError as exc:
             return Response(json.dumps({"message": str(exc)}), status=400, mimetype="application/json")
         return Response(json.dumps(result), status=200, mimetype="application/json")

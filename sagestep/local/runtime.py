@@ -33,7 +33,7 @@ from sagestep.local.cloudformation import FunctionSpec, ProvisionedStack, provis
 from sagestep.local.cognito import CognitoAuthorizer, LocalUserPool
 from sagestep.local.emulator import LocalAws
 from sagestep.local.faults import Faults
-from sagestep.local.gateway import LocalApiGateway
+from sagestep.local.gateway import AdminRequest, LocalApiGateway
 from sagestep.local.lambdas import LambdaContext
 from sagestep.local.services.sagemaker import SageMakerEmulator
 
@@ -181,7 +181,7 @@ class LocalRuntime:
                 port=self._port,
                 account_id=aws.account_id,
                 region=aws.region,
-                admin={"faults": self._faults_route},
+                admin={"faults": {"GET": self._list_faults, "POST": self._arm_fault, "DELETE": self._clear_faults}},
             ).start()
         except BaseException:
             self.stop()
@@ -247,7 +247,8 @@ class LocalRuntime:
 
     @property
     def faults(self) -> Faults:
-        """Fault injection: fail the next training job or endpoint, hang an endpoint, throttle a call."""
+        """Fault injection: fail the next training job or endpoint, hang an endpoint, throttle a call; list
+        (``armed()``) and disarm (``clear()``) them."""
         return self.aws.faults
 
     def client(self, service: str) -> Any:
@@ -307,13 +308,21 @@ class LocalRuntime:
         )
         return self._handlers[function_logical_id](event, context)
 
-    def _faults_route(self, spec: Any) -> dict[str, Any]:
-        """``/_local/faults``: GET lists the armed faults, POST ``{"fault": ...}`` arms one (see ``Faults.apply``)."""
-        if spec is not None:
-            if not isinstance(spec, dict):
-                raise ValueError('expected {"fault": ..., "reason"?, "operation"?, "count"?}')
-            self.faults.apply(spec)
-        return self.faults.pending()
+    # ``/_local/faults``: GET lists the armed faults, POST ``{"fault": ...}`` arms one (see ``Faults.apply``),
+    # DELETE (``?fault=KIND`` for one kind) disarms them. Each answers ``{"faults": [the armed ones]}``.
+
+    def _list_faults(self, request: AdminRequest) -> dict[str, Any]:
+        return {"faults": [fault.to_json() for fault in self.faults.armed()]}
+
+    def _arm_fault(self, request: AdminRequest) -> dict[str, Any]:
+        if not isinstance(request.body, dict):
+            raise ValueError('expected {"fault": ..., "reason"?, "operation"?, "count"?}')
+        self.faults.apply(request.body)
+        return self._list_faults(request)
+
+    def _clear_faults(self, request: AdminRequest) -> dict[str, Any]:
+        cleared = self.faults.clear(request.query.get("fault") or None)
+        return {"cleared": [fault.to_json() for fault in cleared], **self._list_faults(request)}
 
     def _subscribe_notifications(self, aws: LocalAws, topic_arn: str) -> None:
         """A local queue subscribed to the topic, so that :meth:`notifications` sees every message."""

@@ -22,6 +22,7 @@ from sagestep.client import (
     UnauthorizedError,
     parse_request,
 )
+from sagestep.local.faults import ArmedFault
 from sagestep_service.workflows.training.models import TrainingJobView, TrainRequest
 from tests.e2e.conftest import CROP_ROW, FAST, TRAIN_STATUSES, Backend
 
@@ -348,11 +349,33 @@ def test_faults_can_be_armed_over_http_by_a_signed_in_user(backend: Backend) -> 
     assert httpx.get(f"{root}/_local/faults", timeout=10).status_code == 401
     # When a user arms a training failure through the client (as `sagestep local fault fail-training` does)
     armed = backend.client.local_faults({"fault": "fail_next_training_job", "reason": "disk full (injected)"})
-    assert armed["fail_next_training_job"] == ["disk full (injected)"]
+    assert armed == [ArmedFault("fail_next_training_job", 1, reason="disk full (injected)")]
     with pytest.raises(BadRequestError):
         backend.client.local_faults({"fault": "no_such_fault"})
     # Then the next training job fails with that reason
     job = backend.train({**backend.regression, "hyperparameters": {"epochs": 2}})
     assert job.status == "ERROR"
     assert "disk full (injected)" in (job.errorCause or "")
-    assert backend.client.local_faults()["fail_next_training_job"] == []
+    assert backend.client.local_faults() == []
+
+
+def test_armed_faults_can_be_listed_and_cleared_over_http(backend: Backend) -> None:
+    # Given the fault route refuses to list or clear without a token
+    root = backend.api_url.rsplit("/", 1)[0]
+    assert httpx.delete(f"{root}/_local/faults", timeout=10).status_code == 401
+    # And a throttle of 20 calls nobody makes (as a --count larger than needed leaves), and a failing update
+    client = backend.client
+    client.local_faults({"fault": "throttle", "operation": "CreateCompilationJob", "count": 20})
+    client.local_faults({"fault": "fail_next_endpoint_update", "reason": "bad variant"})
+    # When they are listed, Then each shows its kind, operation and remaining count
+    throttle = ArmedFault("throttle", 20, operation="CreateCompilationJob", message="Rate exceeded")
+    update = ArmedFault("fail_next_endpoint_update", 1, reason="bad variant")
+    assert client.local_faults() == [update, throttle]
+    # When the throttles are cleared, Then only they are gone
+    assert client.clear_local_faults("throttle") == [throttle]
+    assert client.local_faults() == [update]
+    # And an unknown kind is refused, clearing everything clears the rest, and nothing is left
+    with pytest.raises(BadRequestError, match="unknown fault 'explode'"):
+        client.clear_local_faults("explode")
+    assert client.clear_local_faults() == [update]
+    assert client.local_faults() == []

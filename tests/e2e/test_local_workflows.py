@@ -210,7 +210,9 @@ def test_throttled_create_endpoint_is_retried_and_the_job_becomes_ready(backend:
     # When a user trains a model
     job = backend.train({**backend.regression, "hyperparameters": FAST})
     # Then the throttling was absorbed: the job is READY with a clean history and the endpoint serves
-    assert not backend.runtime.faults.pending()["throttle"], "the throttling fault was never hit"
+    assert not [f for f in backend.runtime.faults.armed() if f.fault == "throttle"], (
+        "the throttling fault was never hit"
+    )
     assert job.status == "READY", job
     assert [h.status for h in job.history] == [*TRAIN_STATUSES, "READY"]
     assert finite_numbers(backend.client.infer(jobId=job.jobId, input=CROP_ROW).predictions)
@@ -225,7 +227,7 @@ def test_a_lost_create_response_ends_in_error_and_the_orphan_training_job_is_sto
     slow = {"epochs": 5000, "batch_size": 8, "early_stopping_patience": 0}
     job = backend.train({**backend.regression, "hyperparameters": slow})
     # Then the retried create met the name in use, and the job is ERROR saying so
-    assert not backend.runtime.faults.pending()["lose_response"], "the fault was never hit"
+    assert not [f for f in backend.runtime.faults.armed() if f.fault == "lose_response"], "the fault was never hit"
     assert [h.status for h in job.history] == ["SUBMITTED", "TRAINING_MODEL", "ERROR"]
     assert job.errorCause is not None and "already exists" in job.errorCause, job.errorCause
     # And the training job the workflow could no longer follow was stopped by the failure cleanup

@@ -26,7 +26,7 @@ from sagestep.local.cognito import (
     Tokens,
     Unauthorized,
 )
-from sagestep.local.gateway import LocalApiGateway, RouteTable
+from sagestep.local.gateway import AdminRequest, LocalApiGateway, RouteTable
 from tests.local.fixtures.stack import REGION, moto_server, synth_fixture_app
 
 EMAIL = "alice@example.com"
@@ -328,6 +328,50 @@ def test_requests_are_served_concurrently(setup: Setup) -> None:
     # Then they are served in parallel
     assert statuses == [200] * 6
     assert time.perf_counter() - started < 2.0
+
+
+# ---- local administration routes ------------------------------------------------------------------------
+
+
+def test_admin_routes_need_a_token_and_answer_per_method(setup: Setup) -> None:
+    # Given a gateway with an admin route that answers GET and DELETE (as the runtime's /_local/faults does)
+    received: list[tuple[str, AdminRequest]] = []
+
+    def answer(method: str) -> Any:
+        def handler(request: AdminRequest) -> Any:
+            received.append((method, request))
+            if request.query.get("fault") == "explode":
+                raise ValueError("unknown fault 'explode'")
+            return {"method": method}
+
+        return handler
+
+    admin = {"faults": {"GET": answer("GET"), "DELETE": answer("DELETE")}}
+    with LocalApiGateway(
+        setup.stack.rest_api, setup.backend, authorizer=setup.gateway.authorizer, port=0, admin=admin
+    ) as gateway:
+        url = f"{gateway.base_url}/_local/faults"
+        token = bearer(setup.tokens.id_token)
+        # When it is called without a token, for DELETE as for GET / Then API Gateway's 401, and no handler ran
+        assert httpx.get(url).status_code == 401
+        assert httpx.delete(url).status_code == 401
+        assert received == []
+        # When it is called with a token, Then each method reaches its handler with the query string
+        assert httpx.get(url, headers=token).json() == {"method": "GET"}
+        deleted = httpx.delete(url, params={"fault": "throttle"}, headers=token)
+        assert deleted.json() == {"method": "DELETE"}
+        assert received[-1] == ("DELETE", AdminRequest(None, {"fault": "throttle"}))
+        # And a ValueError is a 400 with its message, a method without a handler a 405 naming the others
+        refused = httpx.delete(url, params={"fault": "explode"}, headers=token)
+        assert (refused.status_code, refused.json()) == (400, {"message": "unknown fault 'explode'"})
+        wrong = httpx.post(url, json={"fault": "x"}, headers=token)
+        assert (wrong.status_code, wrong.json(), wrong.headers["Allow"]) == (
+            405,
+            {"message": "use DELETE or GET"},
+            "DELETE, GET",
+        )
+        # And the API's own routes are unaffected
+        assert httpx.get(gateway.url + "model", headers=token).status_code == 200
 
 
 def test_stop_frees_the_port(setup: Setup) -> None:

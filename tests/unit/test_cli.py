@@ -9,13 +9,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, ClassVar
 
 import pytest
 from typer.testing import CliRunner
 
-from sagestep.cli import Target, app, parse_hyperparameters, parse_range
+from sagestep.cli import app
+from sagestep.cli.target import Target
+from sagestep.cli.training import parse_hyperparameters, parse_range
 from sagestep.client import (
     ApiError,
     BadRequestError,
@@ -26,6 +30,8 @@ from sagestep.client import (
     UnauthorizedError,
     UnreachableError,
 )
+from sagestep.demo import DemoError
+from sagestep.local.faults import ArmedFault
 from sagestep_service.workflows.training.models import (
     HpoRequest,
     InferRequest,
@@ -67,6 +73,7 @@ class FakeClient:
         self.calls: list[tuple[str, Any]] = []
         self.final_status = "READY"
         self.pages = [TrainingJobPage(items=[view(), view("model-20261122-135400-aaaaaaaa", "READY")], nextCursor="c1")]
+        self.armed: list[ArmedFault] = []
 
     def _record(self, name: str, argument: Any) -> None:
         self.calls.append((name, argument))
@@ -106,6 +113,20 @@ class FakeClient:
             extra = {"error": "AlgorithmError: the loss diverged"} if status == "ERROR" else {}
             on_update(view(job_id, status, **extra))
         return view(job_id, self.final_status, **extra)
+
+    def local_faults(self, spec: dict[str, Any] | None = None) -> list[ArmedFault]:
+        self._record("local_faults", spec)
+        if spec is not None:
+            self.armed.append(
+                ArmedFault(spec["fault"], spec.get("count", 1), spec.get("operation"), spec.get("reason"))
+            )
+        return list(self.armed)
+
+    def clear_local_faults(self, fault: str | None = None) -> list[ArmedFault]:
+        self._record("clear_local_faults", fault)
+        cleared = [armed for armed in self.armed if fault in (None, armed.fault)]
+        self.armed = [armed for armed in self.armed if armed not in cleared]
+        return cleared
 
     def infer(self, request: InferRequest) -> InferResponse:
         self._record("infer", request)
@@ -356,7 +377,7 @@ class TestTargetSelection:
             captured.update(stack=stack, **kwargs)
             return FakeClient()
 
-        monkeypatch.setattr("sagestep.cli.SagestepClient.for_stack", for_stack)
+        monkeypatch.setattr("sagestep.cli.target.SagestepClient.for_stack", for_stack)
         monkeypatch.setenv("SAGESTEP_PASSWORD", "pw-from-env")
         result = run(["model", "list", "--stack", "prod", "--region", "eu-west-1", "--username", "ada"])
         assert result.exit_code == 0, result.output
@@ -365,7 +386,7 @@ class TestTargetSelection:
 
 class TestDemo:
     def test_the_demo_steps_run_against_any_api_and_return_their_timings(self, tmp_path: Path) -> None:
-        from sagestep import demo
+        from sagestep.demo import training
         from tests.unit.test_client import FakeApi, job, ok
 
         # Given an API whose HPO and training jobs complete, and which answers a sweep
@@ -393,9 +414,9 @@ class TestDemo:
             .on("GET", f"/prod/model/{MODEL_ID}", ok(job(MODEL_ID, "READY", metrics={"validation_abs_err_p95": 0.3})))
             .on("POST", "/prod/infer", infer)
         )
-        sample = demo.Sample.load()
+        sample = training.Sample.load()
         # When the demo's steps run
-        result = demo.run_steps(
+        result = training.run_steps(
             api.client(), "s3://data-bucket/demo/crop_yield.csv", sample, trials=2, plot_path=tmp_path / "p.png"
         )
         # Then HPO ran with the demo's settings, training started from it, the last feature was swept
@@ -410,13 +431,13 @@ class TestDemo:
         assert result.to_json()["bestHyperparameters"] == best
 
     def test_a_failed_job_stops_the_demo_with_its_error(self) -> None:
-        from sagestep import demo
+        from sagestep.demo import training
         from tests.unit.test_client import FakeApi, job, ok
 
         failed = job(HPO_ID, "ERROR", error="AlgorithmError: no rows")
         api = FakeApi().on("POST", "/prod/hpo", ok(job(HPO_ID), 202)).on("GET", f"/prod/hpo/{HPO_ID}", ok(failed))
-        with pytest.raises(demo.DemoError, match=f"HPO job {HPO_ID} ended in ERROR: AlgorithmError: no rows"):
-            demo.run_hpo(api.client(), "s3://data-bucket/x.csv", "y")
+        with pytest.raises(training.DemoError, match=f"HPO job {HPO_ID} ended in ERROR: AlgorithmError: no rows"):
+            training.run_hpo(api.client(), "s3://data-bucket/x.csv", "y")
 
     def test_own_data_needs_a_target(self, tmp_path: Path) -> None:
         data = tmp_path / "d.csv"
@@ -426,28 +447,189 @@ class TestDemo:
         assert one_error_line(result) == "error: --target: required with --data"
 
     def test_a_target_missing_from_own_data_is_bad_input(self, tmp_path: Path) -> None:
-        from sagestep import demo
         from sagestep.client import BadRequestError
+        from sagestep.demo import training
 
         data = tmp_path / "d.csv"
         data.write_text("a,b\n1,2\n")
         with pytest.raises(BadRequestError, match="target: column 'y' is not in the header"):
-            demo.Sample.load(data, "y")
+            training.Sample.load(data, "y")
 
 
-def test_local_fault_throttle_needs_an_operation() -> None:
-    result = run(["local", "fault", "throttle"])
-    assert result.exit_code == 2
-    assert "--operation" in result.output
+class FakeRuntime:
+    """Stands in for ``LocalRuntime`` in the demo: records its starts and stops."""
+
+    events: ClassVar[list[str]] = []
+
+    def __init__(self, port: int = 0) -> None:
+        self.port = port
+
+    def start(self) -> Any:
+        self.events.append("start")
+        return SimpleNamespace(
+            api_url="http://127.0.0.1:1/v1",
+            region="us-east-1",
+            aws_endpoint_url="http://127.0.0.1:2",
+            user_pool_client_id="client",
+            username="demo@example.com",
+            password="pw",
+            data_bucket="data",
+        )
+
+    def stop(self) -> None:
+        self.events.append("stop")
 
 
-def test_local_fault_lose_response_needs_an_operation() -> None:
-    result = run(["local", "fault", "lose-response"])
-    assert result.exit_code == 2
-    assert "--operation" in result.output
+@dataclass
+class FakeSection:
+    """A workflow's demo section that times one phase, then fails with ``error`` or returns its name."""
+
+    name: str
+    error: SagestepError | None = None
+    title: str = "a fake workflow"
+
+    def run(self, context: Any) -> Any:
+        FakeRuntime.events.append(f"run {self.name} on {context.info.api_url}")
+        with context.timings.phase("step"):
+            if self.error is not None:
+                raise self.error
+        return SimpleNamespace(to_json=lambda: {"ran": self.name})
 
 
-def test_local_fault_unknown_kind_is_one_line() -> None:
-    result = run(["local", "fault", "explode"])
-    assert result.exit_code == 2
-    assert "unknown kind 'explode'" in result.output
+class TestDemoSections:
+    @pytest.fixture(autouse=True)
+    def _fakes(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import sagestep.demo
+        import sagestep.local.runtime
+
+        FakeRuntime.events = []
+        monkeypatch.setattr(sagestep.local.runtime, "LocalRuntime", FakeRuntime)
+        failure = DemoError("beta job beta-1 ended in ERROR: out of memory")
+        self.sections: dict[str, Callable[..., FakeSection]] = {
+            "alpha": lambda: FakeSection("alpha"),
+            "beta": lambda: FakeSection("beta", error=failure if self.beta_fails else None),
+        }
+        self.beta_fails = False
+        monkeypatch.setattr(sagestep.demo, "SECTIONS", self.sections)
+
+    def test_without_a_workflow_every_section_runs_once_against_one_runtime(self) -> None:
+        # When the demo runs without a workflow
+        result = run(["demo"])
+        # Then one runtime ran every registered section, in order, and was stopped
+        assert result.exit_code == 0, result.output
+        api = "http://127.0.0.1:1/v1"
+        assert FakeRuntime.events == ["start", f"run alpha on {api}", f"run beta on {api}", "stop"]
+        # And the timings table has the runtime's start and stop, each section with its phase, and the total
+        rows = [line.strip("│ ").split("│")[0].strip() for line in result.stdout.splitlines() if "│" in line]
+        assert rows == ["start local runtime", "alpha", "step", "beta", "step", "stop local runtime", "total"]
+
+    def test_a_workflow_runs_only_its_section(self) -> None:
+        result = run(["demo", "beta", "--json"])
+        assert result.exit_code == 0, result.output
+        assert FakeRuntime.events == ["start", "run beta on http://127.0.0.1:1/v1", "stop"]
+        summary = json.loads(result.stdout)
+        assert summary["workflows"] == {"beta": {"ran": "beta"}}
+        assert list(summary["timings"]) == ["start local runtime", "beta", "stop local runtime"]
+        assert summary["totalSeconds"] == pytest.approx(sum(summary["timings"].values()), abs=0.01)
+
+    def test_an_unknown_workflow_lists_the_choices(self) -> None:
+        result = run(["demo", "labeling"])
+        assert result.exit_code == 2
+        assert one_error_line(result) == "error: demo: unknown workflow 'labeling' (one of alpha, beta)"
+        assert FakeRuntime.events == []
+
+    def test_a_failed_section_does_not_stop_the_next_and_fails_the_demo(self) -> None:
+        # Given a section whose job ends in ERROR
+        self.beta_fails = True
+        self.sections["gamma"] = lambda: FakeSection("gamma")
+        # When every section runs
+        result = run(["demo"])
+        # Then the next section still ran, the runtime was stopped, and the demo ends 1 with the failure
+        assert FakeRuntime.events[-2:] == ["run gamma on http://127.0.0.1:1/v1", "stop"]
+        assert result.exit_code == 1
+        assert one_error_line(result) == "error: beta job beta-1 ended in ERROR: out of memory"
+        assert "beta (failed)" in result.stdout
+
+
+class TestLocalFaults:
+    def test_arming_a_fault_sends_its_spec_and_lists_what_is_armed(self) -> None:
+        # Given a local runtime with nothing armed
+        client = FakeClient()
+        # When a training failure is armed
+        result = run(["local", "fault", "fail-training", "--reason", "disk full"], client)
+        # Then the runtime got the fault's spec, and the armed faults are listed by their CLI names
+        assert result.exit_code == 0, result.output
+        assert client.calls == [("local_faults", {"fault": "fail_next_training_job", "reason": "disk full"})]
+        assert "fail-training" in result.stdout and "disk full" in result.stdout
+
+    def test_a_throttle_takes_operation_and_count_and_answers_json(self) -> None:
+        client = FakeClient()
+        result = run(["local", "fault", "throttle", "--operation", "CreateEndpoint", "--count", "20", "--json"], client)
+        assert result.exit_code == 0, result.output
+        assert client.calls == [("local_faults", {"fault": "throttle", "operation": "CreateEndpoint", "count": 20})]
+        assert json.loads(result.stdout) == {
+            "faults": [{"fault": "throttle", "remaining": 20, "operation": "CreateEndpoint"}]
+        }
+
+    @pytest.mark.parametrize("args", [["local", "fault", "list"], ["local", "fault"]], ids=["list", "no command"])
+    def test_list_shows_each_armed_fault_with_what_is_left(self, args: list[str]) -> None:
+        # Given a throttle of which 18 calls are left and a hanging endpoint
+        client = FakeClient()
+        client.armed = [ArmedFault("throttle", 18, "CreateEndpoint"), ArmedFault("hang_next_endpoint", 1)]
+        # When the faults are listed
+        result = run(args, client)
+        # Then each is a row: its kind, operation and remaining count
+        assert result.exit_code == 0, result.output
+        assert client.calls == [("local_faults", None)]
+        rows = [line.split() for line in result.stdout.splitlines()]
+        assert ["│", "throttle", "│", "CreateEndpoint", "│", "18", "│", "│"] in rows, result.stdout
+        assert any("hang-endpoint" in row for row in rows)
+
+    def test_list_says_when_nothing_is_armed(self) -> None:
+        result = run(["local", "fault", "list"], FakeClient())
+        assert (result.exit_code, result.stdout.strip()) == (0, "no fault armed")
+        assert json.loads(run(["local", "fault", "list", "--json"], FakeClient()).stdout) == {"faults": []}
+
+    def test_clear_one_kind_disarms_only_that_kind(self) -> None:
+        # Given two armed kinds
+        client = FakeClient()
+        client.armed = [ArmedFault("throttle", 18, "CreateEndpoint"), ArmedFault("fail_next_training_job", 1)]
+        # When the throttles are cleared
+        result = run(["local", "fault", "clear", "throttle", "--json"], client)
+        # Then only they were cleared, by the runtime's name of the kind
+        assert result.exit_code == 0, result.output
+        assert client.calls == [("clear_local_faults", "throttle")]
+        assert json.loads(result.stdout) == {
+            "cleared": [{"fault": "throttle", "remaining": 18, "operation": "CreateEndpoint"}]
+        }
+        assert [armed.fault for armed in client.armed] == ["fail_next_training_job"]
+
+    def test_clear_without_a_kind_disarms_everything(self) -> None:
+        client = FakeClient()
+        client.armed = [ArmedFault("lose_response", 2, "CreateTrainingJob"), ArmedFault("fail_next_endpoint", 1)]
+        result = run(["local", "fault", "clear"], client)
+        assert result.exit_code == 0, result.output
+        assert client.calls == [("clear_local_faults", None)]
+        assert "cleared" in result.stdout and "lose-response" in result.stdout and "fail-endpoint" in result.stdout
+        assert client.armed == []
+        assert (
+            run(["local", "fault", "clear", "fail-update"], client).stdout.strip() == "no fail-update fault was armed"
+        )
+
+    def test_clear_of_an_unknown_kind_names_the_kinds(self) -> None:
+        client = FakeClient()
+        result = run(["local", "fault", "clear", "explode"], client)
+        assert result.exit_code == 2
+        assert one_error_line(result).startswith("error: fault clear: unknown kind 'explode' (one of fail-training,")
+        assert client.calls == []
+
+    @pytest.mark.parametrize("kind", ["throttle", "lose-response"])
+    def test_per_call_faults_need_an_operation(self, kind: str) -> None:
+        result = run(["local", "fault", kind], FakeClient())
+        assert result.exit_code == 2
+        assert "--operation" in one_error_line(result)
+
+    def test_an_unknown_kind_is_one_line(self) -> None:
+        result = run(["local", "fault", "explode"], FakeClient())
+        assert result.exit_code == 2
+        assert "unknown kind 'explode'" in one_error_line(result)

@@ -27,6 +27,7 @@ from sagestep.client import (
     UnreachableError,
     WaitTimeoutError,
 )
+from sagestep.local.faults import ArmedFault
 from sagestep_service.workflows.training.models import TrainingKind, TrainingStatus, TrainRequest
 
 DATA = "s3://data-bucket/housing/train.csv"
@@ -309,6 +310,35 @@ class TestWait:
     def test_an_id_of_no_kind_is_refused(self) -> None:
         with pytest.raises(BadRequestError, match="not a job id"):
             FakeApi().client().wait("banana-1")
+
+
+class TestLocalFaults:
+    def test_faults_are_listed_from_the_admin_route_beside_the_stage(self) -> None:
+        # Given a local runtime with a throttle armed
+        armed = {"fault": "throttle", "remaining": 18, "operation": "CreateEndpoint", "message": "Rate exceeded"}
+        api = FakeApi().on("GET", "/_local/faults", ok({"faults": [armed]}))
+        # When the client lists the faults / Then it read /_local/faults (not under the stage) with the token
+        assert api.client().local_faults() == [ArmedFault("throttle", 18, "CreateEndpoint", message="Rate exceeded")]
+        assert api.requests[0].headers["Authorization"] == "id-token"
+
+    def test_arming_posts_the_spec_and_returns_what_is_armed(self) -> None:
+        armed = {"fault": "fail_next_training_job", "remaining": 1, "reason": "disk full"}
+        api = FakeApi().on("POST", "/_local/faults", ok({"faults": [armed]}))
+        spec = {"fault": "fail_next_training_job", "reason": "disk full"}
+        assert api.client().local_faults(spec) == [ArmedFault("fail_next_training_job", 1, reason="disk full")]
+        assert json.loads(api.requests[0].content) == spec
+
+    @pytest.mark.parametrize(("fault", "query"), [("throttle", "fault=throttle"), (None, "")])
+    def test_clearing_deletes_one_kind_or_all_and_returns_what_was_cleared(self, fault: str | None, query: str) -> None:
+        cleared = {"fault": "throttle", "remaining": 18, "operation": "CreateEndpoint"}
+        api = FakeApi().on("DELETE", "/_local/faults", ok({"cleared": [cleared], "faults": []}))
+        assert api.client().clear_local_faults(fault) == [ArmedFault("throttle", 18, "CreateEndpoint")]
+        assert api.requests[0].url.query.decode() == query
+
+    def test_an_unknown_kind_is_a_bad_request(self) -> None:
+        api = FakeApi().on("DELETE", "/_local/faults", ok({"message": "unknown fault 'explode'"}, 400))
+        with pytest.raises(BadRequestError, match="unknown fault 'explode'"):
+            api.client().clear_local_faults("explode")
 
 
 class FakeCognito:

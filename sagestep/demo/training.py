@@ -1,8 +1,7 @@
-"""``sagestep demo``: the whole workflow on this machine, no AWS account.
+"""The training workflow's demo section: HPO, training, deployment and inference, end to end.
 
-Starts the local runtime, uploads the bundled regression dataset, runs in-container HPO, trains and
-deploys a model with the best hyperparameters, sweeps the last feature through ``/infer``, plots the
-predictions and stops the runtime.
+Uploads the bundled regression dataset (or ``--data``), runs in-container HPO, trains and deploys a model
+with the best hyperparameters, sweeps the last feature through ``/infer`` and plots the predictions.
 
 Every step after the upload (:func:`run_hpo`, :func:`train_from_hpo`, :func:`sweep`, and
 :func:`run_steps` which chains them) takes a :class:`SagestepClient`, so the same demo runs against
@@ -17,10 +16,8 @@ from __future__ import annotations
 import csv
 import math
 import statistics
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +26,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from sagestep.client import (
-    BadRequestError,
-    CognitoAuth,
-    ConfigError,
-    SagestepClient,
-    SagestepError,
-)
-from sagestep.progress import JobProgress, duration, status_text
+from sagestep.client import BadRequestError, ConfigError, SagestepClient
+from sagestep.demo.runner import DemoContext, DemoError, Timings, printer
+from sagestep.progress import JobProgress, status_text
 from sagestep_service.workflows.training.models import SweepRange, TrainingJobView, TrainingStatus
 
 DEFAULT_TRIALS = 4
@@ -45,11 +37,6 @@ DEFAULT_TRAINING_EPOCHS = 60
 DEFAULT_PLOT = Path("sagestep-demo.png")
 SWEEP_POINTS = 25
 JOB_TIMEOUT = 600.0
-DATA_KEY = "demo/{name}"
-
-
-class DemoError(SagestepError):
-    """A demo job did not end as it should (e.g. it ended in ERROR)."""
 
 
 def _bad_data(field_name: str, problem: str) -> BadRequestError:
@@ -134,28 +121,8 @@ class Sample:
 
 
 @dataclass
-class Timings:
-    """Wall-clock seconds per phase, in the order the phases ran."""
-
-    phases: dict[str, float] = field(default_factory=dict)
-
-    @contextmanager
-    def phase(self, name: str) -> Iterator[None]:
-        """Time the block under ``name``."""
-        started = time.monotonic()
-        try:
-            yield
-        finally:
-            self.phases[name] = round(time.monotonic() - started, 3)
-
-    @property
-    def total(self) -> float:
-        return round(sum(self.phases.values()), 3)
-
-
-@dataclass
 class DemoResult:
-    """What the demo did: the jobs, the sweep, the plot and how long each phase took."""
+    """What the training section did: the jobs, the sweep, the plot and how long each phase took."""
 
     data_uri: str
     hpo_job: TrainingJobView
@@ -169,7 +136,7 @@ class DemoResult:
     api_url: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready summary (the CLI's ``sagestep demo --json``)."""
+        """A JSON-ready summary (the training section of ``sagestep demo --json``)."""
         hpo = self.hpo_job.hpo
         return {
             "apiUrl": self.api_url,
@@ -191,13 +158,6 @@ class DemoResult:
             "timings": self.timings.phases,
             "totalSeconds": self.timings.total,
         }
-
-
-def _say(console: Console | None) -> Any:
-    """``console.print`` without wrapping long URIs (or nothing without a console)."""
-    if console is None:
-        return lambda *args, **kwargs: None
-    return lambda *args, **kwargs: console.print(*args, soft_wrap=True, **kwargs)
 
 
 def _progress(console: Console | None, title: str) -> Any:
@@ -317,7 +277,7 @@ def run_steps(
     steps show live progress and tables. Returns the jobs, the sweep and the time of each phase.
     """
     timings = timings if timings is not None else Timings()
-    say = _say(console)
+    say = printer(console)
     say(f"\n[bold]1. HPO[/]: {trials} trials of in-container Bayesian search on {escape(data_uri)}")
     with timings.phase("hpo"):
         hpo_job = run_hpo(
@@ -371,74 +331,53 @@ def run_steps(
     )
 
 
-def upload(s3: Any, bucket: str, path: Path, key: str | None = None) -> str:
-    """Put a local file into ``bucket`` and return its ``s3://`` URI."""
-    key = key or DATA_KEY.format(name=path.name)
-    s3.upload_file(str(path), bucket, key)
-    return f"s3://{bucket}/{key}"
+class TrainingDemo:
+    """The training workflow's section of ``sagestep demo``: upload the data, then :func:`run_steps`.
 
+    The dataset is read when the section is made, so bad data fails before a runtime starts.
+    """
 
-def local_s3(endpoint_url: str, region: str) -> Any:
-    """An S3 client of the local runtime's embedded AWS (which accepts any credentials)."""
-    import boto3
+    name = "training"
+    title = "HPO, training, deployment and inference"
 
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint_url,
-        region_name=region,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    def __init__(
+        self,
+        *,
+        plot_path: Path | None = DEFAULT_PLOT,
+        trials: int = DEFAULT_TRIALS,
+        epochs_per_trial: int = DEFAULT_EPOCHS_PER_TRIAL,
+        training_epochs: int = DEFAULT_TRAINING_EPOCHS,
+        data_path: Path | None = None,
+        target: str | None = None,
+    ) -> None:
+        self.sample = Sample.load(data_path, target)
+        self.plot_path = plot_path
+        self.trials = trials
+        self.epochs_per_trial = epochs_per_trial
+        self.training_epochs = training_epochs
 
-
-def run_demo(
-    *,
-    port: int = 0,
-    plot_path: Path | None = DEFAULT_PLOT,
-    trials: int = DEFAULT_TRIALS,
-    epochs_per_trial: int = DEFAULT_EPOCHS_PER_TRIAL,
-    training_epochs: int = DEFAULT_TRAINING_EPOCHS,
-    data_path: Path | None = None,
-    target: str | None = None,
-    console: Console | None = None,
-) -> DemoResult:
-    """The whole demo: start a local runtime (``port`` 0: a free one), upload the data, :func:`run_steps`,
-    stop the runtime. It does not publish ``local.json``, so a ``sagestep local up`` beside it is unaffected."""
-    sample = Sample.load(data_path, target)
-    from sagestep.local.runtime import LocalRuntime  # heavy (moto, werkzeug): only when a demo runs
-
-    timings = Timings()
-    say = _say(console)
-    runtime = LocalRuntime(port=port)  # its files live in a temporary folder that stop() removes
-    try:
-        with timings.phase("start local runtime"):
-            status = console.status("starting the local runtime ...") if console is not None else nullcontext()
-            with status:
-                info = runtime.start()
-        say(f"local runtime up: API [bold]{info.api_url}[/], signed in as [bold]{info.username}[/]")
-        with timings.phase("upload data"):
-            data_uri = upload(local_s3(info.aws_endpoint_url, info.region), info.data_bucket, sample.path)
-        say(escape(f"uploaded {sample.path.name} ({sample.rows} rows, target {sample.target!r}) to {data_uri}"))
-        auth = CognitoAuth(info.user_pool_client_id, info.username, info.password, info.region, info.aws_endpoint_url)
-        client = SagestepClient(info.api_url, auth)
-        with client:
-            result = run_steps(
-                client,
-                data_uri,
-                sample,
-                trials=trials,
-                epochs_per_trial=epochs_per_trial,
-                training_epochs=training_epochs,
-                plot_path=plot_path,
-                console=console,
-                timings=timings,
-            )
-    finally:
-        with timings.phase("stop local runtime"):
-            runtime.stop()
-    if console is not None:
-        print_summary(console, result)
-    return result
+    def run(self, context: DemoContext) -> DemoResult:
+        """Upload the sample into the runtime's data bucket and run the steps; print the summary."""
+        sample = self.sample
+        with context.timings.phase("upload data"):
+            data_uri = context.upload(sample.path)
+        printer(context.console)(
+            escape(f"uploaded {sample.path.name} ({sample.rows} rows, target {sample.target!r}) to {data_uri}")
+        )
+        result = run_steps(
+            context.client,
+            data_uri,
+            sample,
+            trials=self.trials,
+            epochs_per_trial=self.epochs_per_trial,
+            training_epochs=self.training_epochs,
+            plot_path=self.plot_path,
+            console=context.console,
+            timings=context.timings,
+        )
+        if context.console is not None:
+            print_summary(context.console, result)
+        return result
 
 
 def best_hyperparameters_table(job: TrainingJobView) -> Table:
@@ -467,7 +406,7 @@ def sweep_table(feature: str, target: str, x: list[float], predictions: list[flo
 
 
 def print_summary(console: Console, result: DemoResult) -> None:
-    """Job ids, best hyperparameters, metrics and the time of each phase."""
+    """Job ids, best hyperparameters and metrics (the time of each phase is in the demo's timings table)."""
     console.print("\n[bold]Summary[/]")
     jobs = Table(show_header=False, box=None, pad_edge=False)
     jobs.add_column(style="dim")
@@ -487,10 +426,3 @@ def print_summary(console: Console, result: DemoResult) -> None:
     if result.plot_path is not None:
         jobs.add_row("plot", Text(str(result.plot_path)))
     console.print(jobs)
-    times = Table(title="Timings", title_justify="left")
-    times.add_column("phase")
-    times.add_column("time", justify="right")
-    for name, seconds in result.timings.phases.items():
-        times.add_row(name, f"{seconds:.1f} s")
-    times.add_row("[bold]total[/]", f"[bold]{result.timings.total:.1f} s[/] ({duration(result.timings.total)})")
-    console.print(times)
