@@ -155,10 +155,10 @@ def seed(api: FunctionSpec) -> None:
     service_aws.reset()
     s3 = service_aws.client("s3")
     data = api.environment["DATA_BUCKET"]
-    s3.put_object(Bucket=data, Key="bench/train.csv", Body=REGRESSION_CSV.read_bytes())
+    s3.put_object(Bucket=data, Key=f"users/{OWNER}/bench/train.csv", Body=REGRESSION_CSV.read_bytes())
     training = settings.load(TrainingSettings)
     submitter = TrainingSubmitter(training, JobStore(training.jobs_table_name), NoExecution(), s3)
-    request = TrainRequest(dataUri=f"s3://{data}/bench/train.csv", target=REGRESSION_TARGET)
+    request = TrainRequest(dataUri=f"s3://{data}/users/{OWNER}/bench/train.csv", target=REGRESSION_TARGET)
     for i in range(SEEDED_JOBS):
         submitter.submit_training(OWNER, request, f"bench-{i}")
 

@@ -144,9 +144,6 @@ def local_bench(sync_poll_interval: float = 0.25) -> Iterator[Bench]:
     logging.getLogger("werkzeug").addFilter(server_errors)
     info = runtime.start()
     try:
-        s3 = runtime.client("s3")
-        key = f"bench/{REGRESSION_CSV.name}"
-        s3.put_object(Bucket=info.data_bucket, Key=key, Body=REGRESSION_CSV.read_bytes())
         api = next(spec for spec in runtime.stack.functions.values() if spec.handler.endswith(".api.handler"))
         auth = CognitoAuth(info.user_pool_client_id, info.username, info.password, info.region, info.aws_endpoint_url)
         commands = runtime.aws.service(SageMakerEmulator).container_commands
@@ -154,7 +151,7 @@ def local_bench(sync_poll_interval: float = 0.25) -> Iterator[Bench]:
             bench = Bench(
                 runtime=runtime,
                 client=client,
-                data_uri=f"s3://{info.data_bucket}/{key}",
+                data_uri=client.upload(REGRESSION_CSV, f"bench/{REGRESSION_CSV.name}"),
                 lambdas=LambdaCounter(runtime.aws.lambdas),
                 server_errors=server_errors,
                 state_machine_arn=api.environment["TRAINING_STATE_MACHINE_ARN"],

@@ -632,6 +632,26 @@ class SagestepClient:
                 return response
             raise error_from_response(response)
 
+    def upload(self, source: Path | str | bytes, path: str | None = None) -> str:
+        """Upload a file (a local path, or its bytes with ``path``) into your own prefix of the data bucket
+        through a presigned URL (``POST /uploads``) and return its ``s3://`` URI, ready for ``dataUri``.
+        ``path`` is where it goes inside your prefix (default: the file's name)."""
+        if isinstance(source, bytes):
+            if not path:
+                raise ValueError("path is required when uploading bytes")
+            body = source
+        else:
+            body = Path(source).read_bytes()
+            path = path or Path(source).name
+        grant = self._request("POST", "/uploads", json={"path": path}).json()
+        try:
+            response = self._http.request(grant.get("method", "PUT"), grant["uploadUrl"], content=body)
+        except httpx.HTTPError as exc:
+            raise UnreachableError(f"cannot upload to the data bucket: {_describe(exc)}") from None
+        if not response.is_success:
+            raise ApiError(response.status_code, f"the data bucket refused the upload: {response.text[:300]}")
+        return str(grant["dataUri"])
+
     def local_faults(self, spec: Mapping[str, Any] | None = None) -> list[ArmedFault]:
         """Local runtime only: arm a fault (``{"fault": "fail_next_training_job", "reason": ...}``, see
         ``sagestep.local.faults.Faults.apply``); with or without ``spec``, return the armed faults."""

@@ -18,10 +18,9 @@ from rich.text import Text
 from typer._click.core import Context as ClickContext
 from typer.core import TyperGroup
 
-from sagestep.cli.errors import EXIT_FAILED, EXIT_UNREACHABLE, CliError
+from sagestep.cli.errors import EXIT_FAILED, CliError
 from sagestep.cli.output import JsonOpt, drop_none, out, print_json
 from sagestep.cli.target import LOCAL, client_for
-from sagestep.client import load_local_config, local_config_path
 from sagestep.local.faults import ArmedFault
 
 local_app = typer.Typer(help="Run the whole backend on this machine, without an AWS account.", no_args_is_help=True)
@@ -122,27 +121,16 @@ def _print_local_info(console: Console, info: Any, config: Path) -> None:
 
 @local_app.command("upload")
 def local_upload(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="A CSV file.")],
-    key: Annotated[str | None, typer.Option("--key", help="Object key (default: data/<file name>).")] = None,
+    path: Annotated[
+        str | None, typer.Option("--path", help="Where in your prefix of the data bucket (default: data/<file name>).")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Put a file into the running local runtime's data bucket and print its s3:// URI."""
-    from sagestep.demo.runner import local_s3, upload
-
-    config = load_local_config()
-    if not config.data_bucket:
-        raise CliError(f"the local runtime configuration {local_config_path()} names no data bucket")
-    from boto3.exceptions import S3UploadFailedError
-    from botocore.exceptions import BotoCoreError
-
-    try:
-        uri = upload(
-            local_s3(config.aws_endpoint_url, config.region), config.data_bucket, file, key or f"data/{file.name}"
-        )
-    except BotoCoreError as exc:
-        raise CliError(f"cannot upload to {config.aws_endpoint_url}: {exc}", EXIT_UNREACHABLE) from None
-    except S3UploadFailedError as exc:
-        raise CliError(f"upload refused: {exc}", EXIT_FAILED) from None
+    """Upload a file into your own prefix of the local runtime's data bucket (through a presigned URL, as on
+    AWS) and print its s3:// URI."""
+    uri = client_for(ctx, LOCAL).upload(file, path or f"data/{file.name}")
     if json_out:
         print_json({"dataUri": uri})
     else:

@@ -24,7 +24,7 @@ from sagestep.progress import duration
 if TYPE_CHECKING:
     from sagestep.local.runtime import RuntimeInfo
 
-DATA_KEY = "demo/{name}"
+DATA_FOLDER = "demo"  # where in the demo user's prefix the sample data goes
 START = "start local runtime"
 STOP = "stop local runtime"
 
@@ -64,8 +64,9 @@ class DemoContext:
     """The section's own phases (shown under the section in the timings table)."""
 
     def upload(self, path: Path, key: str | None = None) -> str:
-        """Put a local file into the runtime's data bucket and return its ``s3://`` URI."""
-        return upload(local_s3(self.info.aws_endpoint_url, self.info.region), self.info.data_bucket, path, key)
+        """Upload a local file into the demo user's prefix of the data bucket (as any user does: a presigned
+        URL from ``POST /uploads``) and return its ``s3://`` URI."""
+        return self.client.upload(path, key or f"{DATA_FOLDER}/{path.name}")
 
 
 class SectionResult(Protocol):
@@ -120,26 +121,6 @@ class DemoRun:
             "timings": self.timings.phases,
             "totalSeconds": self.timings.total,
         }
-
-
-def upload(s3: Any, bucket: str, path: Path, key: str | None = None) -> str:
-    """Put a local file into ``bucket`` and return its ``s3://`` URI."""
-    key = key or DATA_KEY.format(name=path.name)
-    s3.upload_file(str(path), bucket, key)
-    return f"s3://{bucket}/{key}"
-
-
-def local_s3(endpoint_url: str, region: str) -> Any:
-    """An S3 client of the local runtime's embedded AWS (which accepts any credentials)."""
-    import boto3
-
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint_url,
-        region_name=region,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
 
 
 def printer(console: Console | None) -> Any:

@@ -69,15 +69,16 @@ class Backend:
         self.sagemaker = runtime.client("sagemaker")
         self.sfn = runtime.client("stepfunctions")
         self.state_machine_arn = runtime.stack.outputs["TrainingStateMachineArn"]
-        s3 = runtime.client("s3")
-        bucket = self.info.data_bucket
-        s3.put_object(Bucket=bucket, Key="e2e/crop_yield.csv", Body=REGRESSION_CSV.read_bytes())
-        s3.put_object(Bucket=bucket, Key="e2e/machine_condition.csv", Body=CLASSIFICATION_CSV.read_bytes())
-        s3.put_object(Bucket=bucket, Key="e2e/bad/crop_yield.csv", Body=non_numeric_feature_csv())
-        self.regression: dict[str, Any] = {"dataUri": self.uri("e2e/crop_yield.csv"), "target": REGRESSION_TARGET}
+        # Uploaded as a user uploads: into the demo user's own prefix, through POST /uploads
+        first = self.client.upload(REGRESSION_CSV.read_bytes(), "e2e/crop_yield.csv")
+        self.data_prefix = first.removesuffix("e2e/crop_yield.csv")
+        self.client.upload(CLASSIFICATION_CSV.read_bytes(), "e2e/machine_condition.csv")
+        self.client.upload(non_numeric_feature_csv(), "e2e/bad/crop_yield.csv")
+        self.regression: dict[str, Any] = {"dataUri": first, "target": REGRESSION_TARGET}
 
-    def uri(self, key: str) -> str:
-        return f"s3://{self.info.data_bucket}/{key}"
+    def uri(self, path: str) -> str:
+        """The ``s3://`` URI of ``path`` in the demo user's prefix of the data bucket."""
+        return f"{self.data_prefix}{path}"
 
     def headers(self, token: str | None = None) -> dict[str, str]:
         return {"Authorization": token if token is not None else self.token()}

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from sagestep.local.runtime import LocalRuntime
-from sagestep_training.datasets import CLASSIFICATION_CSV, REGRESSION_CSV, REGRESSION_TARGET
+from sagestep_training.datasets import REGRESSION_CSV, REGRESSION_TARGET
 
 FAST = {"epochs": 3, "batch_size": 64}
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -60,10 +60,17 @@ class Harness:
         self.sagemaker = runtime.client("sagemaker")
         self.table = runtime.client("dynamodb")
         self.state_machine_arn = runtime.stack.outputs["TrainingStateMachineArn"]
-        s3 = runtime.client("s3")
-        s3.put_object(Bucket=info.data_bucket, Key="paths/regression.csv", Body=REGRESSION_CSV.read_bytes())
-        s3.put_object(Bucket=info.data_bucket, Key="paths/classification.csv", Body=CLASSIFICATION_CSV.read_bytes())
-        self.regression = {"dataUri": f"s3://{info.data_bucket}/paths/regression.csv", "target": REGRESSION_TARGET}
+        self.regression = {
+            "dataUri": self.upload("paths/regression.csv", REGRESSION_CSV.read_bytes()),
+            "target": REGRESSION_TARGET,
+        }
+
+    def upload(self, path: str, body: bytes) -> str:
+        """Upload into the demo user's prefix as a user does (``POST /uploads``, then the presigned PUT)."""
+        grant = httpx.post(f"{self.info.api_url}/uploads", json={"path": path}, headers=self.headers, timeout=30)
+        assert grant.status_code == 201, grant.text
+        httpx.put(grant.json()["uploadUrl"], content=body, timeout=30).raise_for_status()
+        return str(grant.json()["dataUri"])
 
     def submit(self, route: str, body: dict[str, Any]) -> str:
         response = httpx.post(f"{self.info.api_url}{route}", json=body, headers=self.headers, timeout=30)

@@ -88,12 +88,9 @@ def test_training_job_failure_is_recorded_and_cleaned_up(harness: Harness) -> No
 
 def test_bad_data_fails_with_the_containers_message(harness: Harness) -> None:
     # Given a CSV whose feature column holds text
-    bucket = harness.info.data_bucket
-    harness.runtime.client("s3").put_object(
-        Bucket=bucket, Key="paths/bad.csv", Body=b"a,b,y\n1,x,2\n2,y,3\n3,z,4\n4,w,5\n"
-    )
+    data_uri = harness.upload("paths/bad.csv", b"a,b,y\n1,x,2\n2,y,3\n3,z,4\n4,w,5\n")
     # When a TRAIN job runs on it
-    run = harness.run("/model", {"dataUri": f"s3://{bucket}/paths/bad.csv", "target": "y"})
+    run = harness.run("/model", {"dataUri": data_uri, "target": "y"})
     # Then the job's error cause is the container's own explanation
     assert run.record["status"] == "ERROR"
     assert "'b'" in run.record["errorCause"]
