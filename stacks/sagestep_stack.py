@@ -61,7 +61,7 @@ class SagestepStack(Stack):
             "Monitoring",
             notifications=notifications,
             state_machines={w.title: w.state_machine for w in workflows},
-            functions=[api.handler, waits.register, waits.resume, safety_net.function]
+            functions=[api.handler, waits.register, waits.resume, waits.redrive, safety_net.function]
             + [f for w in workflows for f in w.functions],
             rest_api=api.rest_api,
         )
@@ -77,6 +77,10 @@ class SagestepStack(Stack):
             constants.OUTPUT_DATA_BUCKET: (storage.data_bucket.bucket_name, "Upload training data here"),
             constants.OUTPUT_ARTIFACT_BUCKET: (storage.artifact_bucket.bucket_name, "Models and job outputs"),
             constants.OUTPUT_JOBS_TABLE: (jobs.table.table_name, "Job records"),
+            constants.OUTPUT_REDRIVE_FUNCTION: (
+                waits.redrive.function.function_name,
+                "Invoke to redrive dead-lettered events (docs/architecture.md, 'No event is lost')",
+            ),
         }
         for workflow in workflows:
             outputs[f"{workflow.title}StateMachineArn"] = (

@@ -257,7 +257,11 @@ class LocalAws:
             self._work_dir = self._given_work_dir or Path(tempfile.mkdtemp(prefix="sagestep-local-"))
             self._work_dir.mkdir(parents=True, exist_ok=True)
             self._lambdas = LambdaRegistry(
-                self.activity, async_retry_delays=self._async_retry_delays, start_execution=self._start_execution
+                self.activity,
+                async_retry_delays=self._async_retry_delays,
+                start_execution=self._start_execution,
+                send_message=self._send_message,
+                faults=self.faults,
             )
             self._events = EventEmitter(self._internal_client, self.activity)
             context = ServiceContext(
@@ -381,6 +385,12 @@ class LocalAws:
         except Exception:
             LOG.warning("Could not stop running executions", exc_info=True)
 
+    def _send_message(self, queue_arn: str, body: str) -> None:
+        """Send ``body`` to the SQS queue ``queue_arn`` (a Lambda on-failure destination)."""
+        sqs = self._internal_client("sqs")
+        queue_url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+        sqs.send_message(QueueUrl=queue_url, MessageBody=body)
+
     def _start_execution(self, state_machine_arn: str, name: str, event: Any) -> None:
         self._internal_client("stepfunctions").start_execution(
             stateMachineArn=state_machine_arn, name=name, input=json.dumps(event)
@@ -432,6 +442,8 @@ class LocalAws:
         *,
         timeout: int = 60,
         memory_size: int = 512,
+        async_retries: int = 2,
+        on_failure_arn: str | None = None,
     ) -> str:
         """Create the Lambda function ``function_name`` in moto and run ``handler`` for it in-process.
 
@@ -441,6 +453,8 @@ class LocalAws:
             ``errorType`` is the exception's class name.
         :param environment: merged into ``os.environ`` (see the module docstring) and stored in the
             function's configuration.
+        :param async_retries: retries of a failed asynchronous invocation (AWS's default is 2).
+        :param on_failure_arn: the SQS queue an asynchronous invocation goes to once its retries failed.
         :returns: the function ARN.
         """
         registry = self.lambdas  # raises if not started
@@ -460,7 +474,9 @@ class LocalAws:
         except lambda_client.exceptions.ResourceConflictException:
             response = lambda_client.update_function_configuration(FunctionName=function_name, **settings)
         arn = str(response["FunctionArn"])
-        registry.register(RegisteredFunction(function_name, arn, handler, timeout, memory_size))
+        registry.register(
+            RegisteredFunction(function_name, arn, handler, timeout, memory_size, async_retries, on_failure_arn)
+        )
         return arn
 
     # Waiting ---------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""One-shot fault injection for the local SageMaker emulation.
+"""One-shot fault injection for the local emulation (SageMaker calls, jobs and endpoints; Lambda functions).
 
 Tests (and the local runtime's admin route) arm faults; the emulation consumes them at the point where
 AWS would fail. Every fault fires once: arming the same fault twice makes the next two matching calls
@@ -40,6 +40,7 @@ FAULT_KINDS = (
     "fail_next_endpoint_update",
     "throttle",
     "lose_response",
+    "fail_function",
 )
 
 
@@ -113,6 +114,7 @@ class Faults:
         self._update: deque[str] = deque()
         self._throttles: dict[str, _PerCall] = {}
         self._lost: dict[str, _PerCall] = {}
+        self._functions: dict[str, _PerCall] = {}
 
     # Arming ----------------------------------------------------------------------------------------
 
@@ -155,6 +157,15 @@ class Faults:
         with self._lock:
             self._lost.setdefault(normalise_operation(operation), _PerCall(operation, 0)).count += count
 
+    def fail_function(self, function: str, count: int = 1) -> None:
+        """The next ``count`` invocations of the Lambda function whose name contains ``function`` (e.g.
+        ``WaitResume``) raise before the handler runs, as a crashed or timed-out function does: asynchronous
+        invocations are then retried and, once their retries are spent, go to the on-failure destination."""
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        with self._lock:
+            self._functions.setdefault(normalise_operation(function), _PerCall(function, 0)).count += count
+
     def apply(self, spec: dict[str, Any]) -> None:
         """Arm a fault described by a JSON object, for an HTTP admin route.
 
@@ -182,6 +193,11 @@ class Faults:
             if not operation:
                 raise ValueError("a lose_response fault needs 'operation'")
             self.lose_response(str(operation), int(spec.get("count", 1)))
+        elif kind == "fail_function":
+            operation = spec.get("operation")
+            if not operation:
+                raise ValueError("a fail_function fault needs 'operation' (the function's name)")
+            self.fail_function(str(operation), int(spec.get("count", 1)))
         else:
             raise ValueError(f"unknown fault {kind!r}")
 
@@ -219,6 +235,8 @@ class Faults:
                 self._throttles.clear()
             if fault in (None, "lose_response"):
                 self._lost.clear()
+            if fault in (None, "fail_function"):
+                self._functions.clear()
             return cleared
 
     def _armed(self) -> list[ArmedFault]:
@@ -230,6 +248,7 @@ class Faults:
             *_runs(("fail_next_endpoint_update", reason) for reason in self._update),
             *(ArmedFault("throttle", t.count, operation=t.operation, message=t.message) for t in throttles),
             *(ArmedFault("lose_response", lost.count, operation=lost.operation) for lost in self._lost.values()),
+            *(ArmedFault("fail_function", f.count, operation=f.operation) for f in self._functions.values()),
         ]
 
     # Consuming (used by the emulation) ------------------------------------------------------------
@@ -268,6 +287,19 @@ class Faults:
             entry.count -= 1
             if entry.count <= 0:
                 del self._lost[key]
+            return True
+
+    def take_function_failure(self, function_name: str) -> bool:
+        """Whether this invocation of ``function_name`` must fail (a ``fail_function`` fault matches it)."""
+        name = normalise_operation(function_name)
+        with self._lock:
+            key = next((key for key in self._functions if key in name), None)
+            if key is None:
+                return False
+            entry = self._functions[key]
+            entry.count -= 1
+            if entry.count <= 0:
+                del self._functions[key]
             return True
 
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sagestep.local.activity import Activity
+from sagestep.local.faults import Faults
 from sagestep.local.patching import Patcher
 
 LOG = logging.getLogger(__name__)
@@ -82,6 +83,9 @@ class RegisteredFunction:
     handler: Handler
     timeout: int
     memory_size: int
+    #: Retries of a failed asynchronous invocation, and where it goes after them (an SQS queue ARN).
+    async_retries: int = 2
+    on_failure_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,29 @@ def error_payload(exc: BaseException, request_id: str) -> dict[str, Any]:
     }
 
 
+class InjectedFunctionError(Exception):
+    """A handler failure armed with the local fault ``fail_function``."""
+
+
+def destination_record(
+    function: RegisteredFunction, event: Any, error: dict[str, Any], attempts: int
+) -> dict[str, Any]:
+    """What Lambda sends to an on-failure destination once an asynchronous invocation's retries failed."""
+    return {
+        "version": "1.0",
+        "timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": f"{function.arn}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": error,
+    }
+
+
 class LambdaRegistry:
     """Python handlers by function name, and the dispatch that moto's Lambda and EventBridge call."""
 
@@ -114,6 +141,8 @@ class LambdaRegistry:
         async_retry_delays: Sequence[float] = (1.0, 2.0),
         async_workers: int = 4,
         start_execution: Callable[[str, str, Any], None] | None = None,
+        send_message: Callable[[str, str], None] | None = None,
+        faults: Faults | None = None,
     ) -> None:
         self._activity = activity
         self._functions: dict[str, RegisteredFunction] = {}
@@ -122,6 +151,8 @@ class LambdaRegistry:
         self._executor = ThreadPoolExecutor(max_workers=async_workers, thread_name_prefix="lambda-async")
         self._closed = threading.Event()
         self._start_execution = start_execution
+        self._send_message = send_message
+        self._faults = faults
         self.async_errors: list[AsyncInvocationError] = []
 
     # Registration ----------------------------------------------------------------------------------
@@ -151,6 +182,8 @@ class LambdaRegistry:
             timeout_seconds=function.timeout,
         )
         try:
+            if self._faults is not None and self._faults.take_function_failure(function.name):
+                raise InjectedFunctionError(f"fault injected by the local runtime: {function.name} failed")
             result = function.handler(event, context)
         except Exception as exc:
             LOG.info("Lambda %s raised %s: %s", function.name, type(exc).__name__, exc)
@@ -177,8 +210,12 @@ class LambdaRegistry:
             self._activity.end()
 
     def _run_async(self, function: RegisteredFunction, event: Any) -> None:
+        """As Lambda runs an asynchronous invocation: the first attempt, then ``async_retries`` more after a
+        delay each; if all fail, the event goes to the function's on-failure destination (never dropped
+        silently when one is configured)."""
         try:
-            delays = (0.0, *self._retry_delays)
+            attempts = 1 + max(0, function.async_retries)
+            delays = [0.0, *(self._retry_delays[min(i, len(self._retry_delays) - 1)] for i in range(attempts - 1))]
             payload, error = b"", None
             for delay in delays:
                 if delay and self._closed.wait(delay):
@@ -199,6 +236,9 @@ class LambdaRegistry:
                     function.name, event, str(details.get("errorType")), str(details.get("errorMessage"))
                 )
             )
+            if function.on_failure_arn and self._send_message is not None:
+                record = destination_record(function, event, details, len(delays))
+                self._send_message(function.on_failure_arn, json.dumps(record))
         finally:
             self._activity.end()
 

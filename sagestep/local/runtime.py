@@ -164,6 +164,8 @@ class LocalRuntime:
                     environment,
                     timeout=spec.timeout_seconds,
                     memory_size=spec.memory_mb,
+                    async_retries=spec.async_retries,
+                    on_failure_arn=spec.on_failure_arn,
                 )
             pool = stack.user_pool
             client_id = _only(pool.client_ids.values(), "user pool client")

@@ -39,12 +39,14 @@ API_FUNCTION = "Api"
 EXECUTION_CLOSED_FUNCTION = "ExecutionClosed"
 WAIT_REGISTER_FUNCTION = "WaitRegister"
 WAIT_RESUME_FUNCTION = "WaitResume"
+REDRIVE_FUNCTION = "RedriveEvents"
 
 HANDLERS = {
     API_FUNCTION: "sagestep_service.platform.api.handler",
     EXECUTION_CLOSED_FUNCTION: "sagestep_service.platform.handlers.on_execution_closed",
     WAIT_REGISTER_FUNCTION: "sagestep_service.platform.handlers.register",
     WAIT_RESUME_FUNCTION: "sagestep_service.platform.handlers.resume",
+    REDRIVE_FUNCTION: "sagestep_service.platform.handlers.redrive_events",
 }
 
 # Environment variable names (docs/architecture.md).
@@ -89,6 +91,7 @@ OUTPUT_TOPIC_ARN = "TopicArn"
 OUTPUT_DATA_BUCKET = "DataBucketName"
 OUTPUT_ARTIFACT_BUCKET = "ArtifactBucketName"
 OUTPUT_JOBS_TABLE = "JobsTableName"
+OUTPUT_REDRIVE_FUNCTION = "RedriveFunctionName"
 # Each workflow adds `<Workflow>StateMachineArn` (e.g. `TrainingStateMachineArn`).
 API_STAGE_NAME = "v1"
 # The platform's own routes (every workflow's data comes in through them); workflows add theirs (`ROUTES`).

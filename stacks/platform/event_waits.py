@@ -13,6 +13,8 @@ from typing import Any
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -80,9 +82,53 @@ class EventWaits(Construct):
         nag.acknowledge(
             self.dead_letter_queue,
             "SQS3",
-            "This queue is itself the dead-letter queue of the resume rules' targets.",
+            "This queue is itself the dead-letter queue of the event rules' targets and the on-failure destination "
+            "of the event-driven functions.",
         )
         self.rules: list[events.Rule] = []
+        self.never_drop(self.resume)
+
+        # Operators hand dead-lettered events back with this function (docs/architecture.md, "No event is lost").
+        self.redrive: ServiceFunction = functions.create(
+            self,
+            constants.REDRIVE_FUNCTION,
+            environment={
+                **environment,
+                "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,
+                "REDRIVE_TARGETS": self.resume.function.function_arn,
+            },
+            description="Invoked by operators: redrives the dead-lettered events to the functions that should "
+            "have handled them",
+            timeout_seconds=300,
+        )
+        self.dead_letter_queue.grant_consume_messages(self.redrive.role)
+        self._redrive_targets = [self.resume]
+        self._allow_redrive()
+
+    def never_drop(self, service_function: ServiceFunction) -> None:
+        """An event-driven function: an asynchronous invocation whose two retries fail goes to the dead-letter
+        queue (Lambda's on-failure destination) instead of being dropped, and can be redriven from there."""
+        service_function.function.configure_async_invoke(
+            on_failure=destinations.SqsDestination(self.dead_letter_queue),
+            retry_attempts=2,
+            max_event_age=Duration.hours(6),
+        )
+
+    def add_redrive_target(self, service_function: ServiceFunction) -> None:
+        """Let the redrive hand dead-lettered events back to `service_function` (an event-driven function)."""
+        self.never_drop(service_function)
+        self._redrive_targets.append(service_function)
+        self.redrive.function.add_environment(
+            "REDRIVE_TARGETS", ",".join(f.function.function_arn for f in self._redrive_targets)
+        )
+        self._allow_redrive()
+
+    def _allow_redrive(self) -> None:
+        self.redrive.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"], resources=[self._redrive_targets[-1].function.function_arn]
+            )
+        )
 
     def add_resume_rule(
         self,

@@ -54,6 +54,7 @@ class SafetyNet(Construct):
         notifications.grant_publish(self.function.role)
         for workflow in workflows:
             workflow.grant_cleanup(self.function.role)
+        waits.add_redrive_target(self.function)
 
         state_machines = Stack.of(self).format_arn(
             service="states",

@@ -46,6 +46,7 @@ EXPECTED_ENVIRONMENT = {
     constants.EXECUTION_CLOSED_FUNCTION: {"JOBS_TABLE_NAME", "STACK_NAME", "TOPIC_ARN"},
     constants.WAIT_REGISTER_FUNCTION: {"JOBS_TABLE_NAME"},
     constants.WAIT_RESUME_FUNCTION: {"JOBS_TABLE_NAME"},
+    constants.REDRIVE_FUNCTION: {"JOBS_TABLE_NAME", "DEAD_LETTER_QUEUE_URL", "REDRIVE_TARGETS"},
 }
 POWERTOOLS_LAYER = "{{resolve:ssm:/aws/service/powertools/python/arm64/python3.11/3.37.0}}"
 COMMON_ENVIRONMENT = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
@@ -223,7 +224,7 @@ def test_variant_configuration_is_nag_clean(synth_variant: Synth) -> None:
 @pytest.mark.parametrize(
     ("resource_type", "count"),
     [
-        ("AWS::Lambda::Function", 7),
+        ("AWS::Lambda::Function", 8),
         ("AWS::DynamoDB::Table", 1),
         ("AWS::SNS::Topic", 1),
         ("AWS::S3::Bucket", 3),
@@ -333,11 +334,15 @@ def test_functions_match_the_architecture_contract(synth: Synth) -> None:
 
 
 def test_environment_values_are_simple_intrinsics(synth: Synth) -> None:
-    # The local runtime resolves these: literals, Ref, Fn::GetAtt, or Fn::Sub over pseudo parameters.
+    # The local runtime resolves these: literals, Ref, Fn::GetAtt, Fn::Join, or Fn::Sub over pseudo parameters.
     for name in ALL_HANDLERS:
         _, function = synth.labelled(name)
         for key, value in function["Properties"]["Environment"]["Variables"].items():
-            assert isinstance(value, str) or set(value) <= {"Ref", "Fn::GetAtt", "Fn::Sub"}, (name, key, value)
+            assert isinstance(value, str) or set(value) <= {"Ref", "Fn::GetAtt", "Fn::Join", "Fn::Sub"}, (
+                name,
+                key,
+                value,
+            )
 
 
 def test_api_function_environment_values(synth: Synth) -> None:
@@ -625,5 +630,42 @@ def test_outputs(synth: Synth) -> None:
         "DataBucketName",
         "ArtifactBucketName",
         "JobsTableName",
+        "RedriveFunctionName",
         "TrainingStateMachineArn",
     }
+
+
+# --- no event is lost ----------------------------------------------------------------------------------
+
+
+def test_event_driven_functions_send_what_they_cannot_handle_to_the_dead_letter_queue(synth: Synth) -> None:
+    # Given the functions EventBridge invokes asynchronously
+    queue_id, _ = synth.labelled("WaitResumeDeadLetterQueue")
+    configs = {
+        config["Properties"]["FunctionName"]["Ref"]: config["Properties"]
+        for config in synth.resources("AWS::Lambda::EventInvokeConfig").values()
+    }
+    for name in (constants.WAIT_RESUME_FUNCTION, constants.EXECUTION_CLOSED_FUNCTION):
+        function_id, _ = synth.labelled(name)
+        # Then after two retries an event goes to the dead-letter queue, never silently away
+        config = configs[function_id]
+        assert config["MaximumRetryAttempts"] == 2, name
+        assert config["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [queue_id, "Arn"]}, name
+
+
+def test_the_redrive_may_invoke_only_the_event_driven_functions(synth: Synth) -> None:
+    redrive_id, redrive = synth.labelled(constants.REDRIVE_FUNCTION)
+    role_id = redrive["Properties"]["Role"]["Fn::GetAtt"][0]
+    invoked = [
+        resource
+        for policy in synth.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "lambda:InvokeFunction" in _as_list(statement["Action"])
+        for resource in _as_list(statement["Resource"])
+    ]
+    expected = [
+        {"Fn::GetAtt": [synth.labelled(name)[0], "Arn"]}
+        for name in (constants.WAIT_RESUME_FUNCTION, constants.EXECUTION_CLOSED_FUNCTION)
+    ]
+    assert sorted(map(str, invoked)) == sorted(map(str, expected)), redrive_id

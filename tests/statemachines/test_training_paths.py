@@ -94,7 +94,7 @@ def test_bad_data_fails_with_the_containers_message(harness: Harness) -> None:
     # Then the job's error cause is the container's own explanation
     assert run.record["status"] == "ERROR"
     assert "'b'" in run.record["errorCause"]
-    assert "numeric" in run.record["errorCause"].lower()
+    assert "line 2" in run.record["errorCause"] and "not a number" in run.record["errorCause"]
 
 
 def test_endpoint_failure_removes_what_the_run_created(harness: Harness) -> None:

@@ -1,6 +1,6 @@
 """The platform's functions: event-driven waits — register a task token (``lambda:invoke.waitForTaskToken``)
-and resume it from the service's EventBridge event (``waits``) — and the safety net for executions that
-ended outside their failure path (``safety_net``)."""
+and resume it from the service's EventBridge event (``waits``) —, the safety net for executions that
+ended outside their failure path (``safety_net``), and the redrive of dead-lettered events (``redrive``)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from sagestep_service.platform import aws, safety_net, waits
+from sagestep_service.platform import aws, redrive, safety_net, waits
 from sagestep_service.platform.jobs import JobStore
 from sagestep_service.platform.models import WaitRegisterTask
 from sagestep_service.platform.observability import logger, metrics, tracer
-from sagestep_service.platform.settings import CommonSettings, NotificationSettings, load
+from sagestep_service.platform.settings import CommonSettings, NotificationSettings, RedriveSettings, load
 
 
 def _store() -> JobStore:
@@ -62,3 +62,16 @@ def on_execution_closed(event: EventBridgeModel, context: LambdaContext) -> dict
     if closed:
         logger.warning("job closed after its execution ended", extra=closed)
     return {"closed": closed}
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def redrive_events(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Operators invoke this (``{"limit": 100}``) to hand dead-lettered events back to their functions."""
+    settings = load(RedriveSettings)
+    targets = {arn for arn in settings.redrive_targets.split(",") if arn}
+    limit = int((event or {}).get("limit", 100))
+    result = redrive.redrive(aws.client("sqs"), aws.client("lambda"), settings.dead_letter_queue_url, targets, limit)
+    logger.info("redrive done", extra={"redriven": result.redriven, "left": result.left})
+    return {"redriven": result.redriven, "left": result.left}

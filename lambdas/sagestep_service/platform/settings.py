@@ -28,6 +28,13 @@ class DataSettings(CommonSettings):
     data_bucket: str = Field(alias="DATA_BUCKET", min_length=1)
 
 
+class RedriveSettings(CommonSettings):
+    """The dead-letter queue and the functions its messages may be redriven to."""
+
+    dead_letter_queue_url: str = Field(alias="DEAD_LETTER_QUEUE_URL", min_length=1)
+    redrive_targets: str = Field(alias="REDRIVE_TARGETS", description="Comma-separated function ARNs.")
+
+
 class NotificationSettings(CommonSettings):
     """What publishing a job's notification needs."""
 

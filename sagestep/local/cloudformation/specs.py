@@ -25,6 +25,10 @@ class FunctionSpec:
         memory_mb: `MemorySize` (default 128).
         construct_path: the construct path (`aws:cdk:path` metadata) when the template has it.
         metadata: the resource's template `Metadata` (e.g. sagestep's `sagestep:name`).
+        async_retries: retries of a failed asynchronous invocation (`AWS::Lambda::EventInvokeConfig`
+            `MaximumRetryAttempts`; AWS's default is 2).
+        on_failure_arn: where an asynchronous invocation goes once its retries failed (the event invoke
+            config's `DestinationConfig.OnFailure.Destination`, an SQS queue ARN), if anywhere.
     """
 
     logical_id: str
@@ -37,6 +41,8 @@ class FunctionSpec:
     memory_mb: int = 128
     construct_path: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    async_retries: int = 2
+    on_failure_arn: str | None = None
 
 
 @dataclass(frozen=True)

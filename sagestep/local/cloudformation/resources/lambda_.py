@@ -3,6 +3,7 @@ to register the handlers in-process (`arn:aws:lambda:{region}:{account}:function
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -71,6 +72,25 @@ def event_source_mapping(ctx: StackContext, logical_id: str, props: dict[str, An
     return PhysicalResource(logical_id, "AWS::Lambda::EventSourceMapping", local, {"Id": local})
 
 
+def event_invoke_config(ctx: StackContext, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
+    """Retries and the on-failure destination of asynchronous invocations: the local Lambda dispatch honours
+    them as AWS does (an event whose retries all failed goes to the destination, never silently away)."""
+    name = str(ctx.prop(logical_id, props, "FunctionName"))
+    function_logical_id = next(
+        (k for k, spec in ctx.result.functions.items() if name in (spec.function_name, spec.arn)), None
+    )
+    if function_logical_id is None:
+        ctx.warn(f"{logical_id}: event invoke config of an unknown function {name!r}")
+        return PhysicalResource(logical_id, "AWS::Lambda::EventInvokeConfig", name, {})
+    destination = ((ctx.prop(logical_id, props, "DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+    ctx.result.functions[function_logical_id] = dataclasses.replace(
+        ctx.result.functions[function_logical_id],
+        async_retries=int(ctx.prop(logical_id, props, "MaximumRetryAttempts", 2)),
+        on_failure_arn=str(destination) if destination else None,
+    )
+    return PhysicalResource(logical_id, "AWS::Lambda::EventInvokeConfig", name, {})
+
+
 def layer_version(ctx: StackContext, logical_id: str, props: Mapping[str, Any], name: str) -> PhysicalResource:
     arn = ctx.arn("lambda", f"layer:{name}:1")
     return PhysicalResource(logical_id, "AWS::Lambda::LayerVersion", arn, {"LayerVersionArn": arn})
@@ -79,13 +99,16 @@ def layer_version(ctx: StackContext, logical_id: str, props: Mapping[str, Any], 
 _IN_PROCESS = "functions run in-process, from the local sources"
 
 SERVICE = Service(
-    handlers={"AWS::Lambda::Function": function, "AWS::Lambda::EventSourceMapping": event_source_mapping},
+    handlers={
+        "AWS::Lambda::Function": function,
+        "AWS::Lambda::EventSourceMapping": event_source_mapping,
+        "AWS::Lambda::EventInvokeConfig": event_invoke_config,
+    },
     skipped={
         "AWS::Lambda::Permission": "resource policies are not enforced locally",
         "AWS::Lambda::Version": _IN_PROCESS,
         "AWS::Lambda::Alias": _IN_PROCESS,
         "AWS::Lambda::LayerVersion": _IN_PROCESS,
-        "AWS::Lambda::EventInvokeConfig": "asynchronous invocation settings are not emulated",
         "AWS::Lambda::Url": "function URLs are not served locally",
     },
     placeholders={"AWS::Lambda::LayerVersion": layer_version},
