@@ -64,7 +64,7 @@ JOBS_TABLE_PARTITION_KEY = "jobId"
 GSI_BY_OWNER_KIND = "byOwnerKind"
 GSI_BY_OWNER_KIND_PARTITION_KEY = "ownerKind"
 GSI_BY_OWNER_KIND_SORT_KEY = "createdAt"
-JOBS_TABLE_TTL_ATTRIBUTE = "expiresAt"  # wait records (lambdas/sagestep_service/platform/jobs.py)
+JOBS_TABLE_TTL_ATTRIBUTE = "expiresAt"  # job records until their execution starts, and wait records
 
 # The platform's DefinitionSubstitutions keys, available to every state machine (`${JobsTableName}`, ...).
 SUB_JOBS_TABLE_NAME = "JobsTableName"

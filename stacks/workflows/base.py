@@ -20,7 +20,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from stacks.platform import constants, nag, permissions
+from stacks.platform import asl, constants, nag, permissions
 from stacks.platform.config import SagestepConfig
 from stacks.platform.event_waits import EventWaits
 from stacks.platform.job_store import JobStore
@@ -93,7 +93,8 @@ class Workflow(Construct):
         return function
 
     def build_state_machine(self, substitutions: Mapping[str, str], *, invokes: list[ServiceFunction]) -> iam.Role:
-        """The state machine from `statemachines/<NAME>.asl.json` with the platform's substitutions
+        """The state machine from `statemachines/<NAME>.asl.json`, expanded (`asl.load_definition`: its status
+        writes become DynamoDB updates), with the platform's substitutions
         (`JobsTableName`, `TopicArn`, `WaitRegisterFunctionArn`) and the workflow's own; its role may update
         job records, publish the job's notification and invoke `invokes` and `WaitRegister`. The caller grants
         the returned role the service integrations its ASL uses; the state machine is `self.state_machine`."""
@@ -127,12 +128,11 @@ class Workflow(Construct):
             encryption_key=platform.storage.key,
             removal_policy=platform.config.removal_policy,
         )
-        asl = constants.STATEMACHINES_DIR / f"{self.NAME}.asl.json"
         state_machine = sfn.StateMachine(
             self,
             "StateMachine",
             state_machine_name=name,
-            definition_body=sfn.DefinitionBody.from_string(asl.read_text(encoding="utf-8")),
+            definition_body=sfn.DefinitionBody.from_string(asl.definition_string(self.NAME)),
             definition_substitutions={
                 constants.SUB_JOBS_TABLE_NAME: platform.job_store.table.table_name,
                 constants.SUB_TOPIC_ARN: platform.notifications.topic.topic_arn,

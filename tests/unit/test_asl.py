@@ -1,20 +1,19 @@
-"""Static checks of every ASL definition in statemachines/: structure, reachability, failure handling."""
+"""Static checks of every ASL definition in statemachines/, as deployed (`stacks.platform.asl.load_definition`:
+status writes expanded): structure, reachability, failure handling, status writes."""
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-DEFINITIONS = sorted((Path(__file__).resolve().parents[2] / "statemachines").glob("*.asl.json"))
+from stacks.platform import asl, constants, status_writes
+
+SOURCES = sorted(constants.STATEMACHINES_DIR.glob("*.asl.json"))
+NAMES = [path.name.removesuffix(".asl.json") for path in SOURCES]
 FAILURE_ENTRY = "ExplainFailure"
-
-
-def load(path: Path) -> dict[str, Any]:
-    return dict(json.loads(path.read_text()))
 
 
 def successors(state: dict[str, Any]) -> set[str]:
@@ -24,13 +23,27 @@ def successors(state: dict[str, Any]) -> set[str]:
     return {n for n in names if n}
 
 
-@pytest.fixture(params=DEFINITIONS, ids=[p.name for p in DEFINITIONS])
+def writes_status(state: dict[str, Any]) -> bool:
+    """A DynamoDB update of a job record's `status` (what `sagestep:recordStatus` expands into)."""
+    parameters = state.get("Parameters", {})
+    return (
+        "dynamodb:updateItem" in state.get("Resource", "")
+        and "status" in parameters.get("ExpressionAttributeNames", {}).values()
+    )
+
+
+@pytest.fixture(params=NAMES)
 def definition(request: pytest.FixtureRequest) -> dict[str, Any]:
-    return load(request.param)
+    return asl.load_definition(request.param)
+
+
+@pytest.fixture(params=SOURCES, ids=NAMES)
+def source(request: pytest.FixtureRequest) -> dict[str, Any]:
+    return dict(json.loads(request.param.read_text(encoding="utf-8")))
 
 
 def test_there_are_definitions() -> None:
-    assert DEFINITIONS, "statemachines/ has no *.asl.json"
+    assert SOURCES, "statemachines/ has no *.asl.json"
 
 
 def test_every_transition_names_an_existing_state(definition: dict[str, Any]) -> None:
@@ -96,3 +109,37 @@ def test_placeholders_are_simple_names(definition: dict[str, Any]) -> None:
     text = json.dumps(definition)
     for placeholder in re.findall(r"\$\{([^}]*)\}", text):
         assert re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", placeholder), placeholder
+
+
+def test_no_platform_resource_is_left_unexpanded(definition: dict[str, Any]) -> None:
+    assert asl.PREFIX not in json.dumps(definition)
+
+
+def test_statuses_are_written_only_through_the_shared_status_write(source: dict[str, Any]) -> None:
+    # One way to write a status, so that every write keeps history, updatedAt and the TTL removal right.
+    for name, state in source["States"].items():
+        assert not writes_status(state), f"{name} writes a status by hand: use {status_writes.RESOURCE}"
+
+
+def test_every_status_write_removes_the_ttl_of_an_unstarted_job(definition: dict[str, Any]) -> None:
+    writes = {name: state for name, state in definition["States"].items() if writes_status(state)}
+    assert writes
+    for name, state in writes.items():
+        parameters = state["Parameters"]
+        assert parameters["UpdateExpression"].endswith(" REMOVE #expiresAt"), name
+        assert parameters["ExpressionAttributeNames"]["#expiresAt"] == constants.JOBS_TABLE_TTL_ATTRIBUTE, name
+
+
+def test_every_path_writes_a_status_before_any_other_task(definition: dict[str, Any]) -> None:
+    # The first write removes the record's TTL: until then a started job could still expire.
+    states, seen, todo = definition["States"], set(), [definition["StartAt"]]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        state = states[name]
+        if state["Type"] == "Task":
+            assert writes_status(state), f"{name} runs before the execution's first status write"
+        elif state["Type"] in {"Choice", "Pass", "Wait"}:
+            todo.extend(successors(state))

@@ -24,6 +24,11 @@ from sagestep_service.platform.errors import Conflict, NotFound
 from sagestep_service.platform.jobs import JobExists, JobStore, now_iso, owner_kind
 from sagestep_service.platform.models import SUBMITTED
 
+#: How long a claimed record whose execution never started is kept: its ``expiresAt`` (epoch seconds, the table's
+#: TTL attribute) lets DynamoDB remove it; the execution's first status write removes ``expiresAt``, so a job
+#: that started is never removed. A replay within this time still finds the claim and starts its execution.
+UNSTARTED_JOB_TTL_SECONDS = 24 * 60 * 60
+
 
 @dataclass(frozen=True)
 class Submission:
@@ -116,6 +121,7 @@ class Submitter:
             "executionInput": execution_input,
             "resources": {},
             "history": [{"status": SUBMITTED, "at": now}],
+            "expiresAt": int(datetime.now(UTC).timestamp()) + UNSTARTED_JOB_TTL_SECONDS,
         }
         try:
             self._store.create(record)
