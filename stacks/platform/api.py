@@ -83,6 +83,9 @@ class Api(Construct):
             "UserPoolClient",
             auth_flows=cognito.AuthFlow(user_password=True, user_srp=True),
             generate_secret=False,
+            # Tokens come from InitiateAuth (USER_PASSWORD_AUTH, SRP), never from the hosted UI: without this the
+            # CDK enables the implicit and code grants with a placeholder callback URL.
+            disable_o_auth=True,
             prevent_user_existence_errors=True,
             access_token_validity=Duration.hours(1),
             id_token_validity=Duration.hours(1),

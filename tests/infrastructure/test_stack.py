@@ -476,6 +476,18 @@ def test_user_pool_and_client(synth: Synth) -> None:
     assert client["Properties"]["GenerateSecret"] is False
 
 
+def test_user_pool_client_allows_no_oauth_flow(synth: Synth) -> None:
+    # Given the app client: tokens come from InitiateAuth (USER_PASSWORD_AUTH, SRP), never from the hosted UI
+    _, client = synth.labelled("UserPoolClient")
+    properties = client["Properties"]
+    # Then no OAuth grant (the CDK default is implicit + code) and no (placeholder) callback URL is configured
+    assert properties.get("AllowedOAuthFlowsUserPoolClient", False) is False
+    assert not properties.get("AllowedOAuthFlows")
+    assert not properties.get("AllowedOAuthScopes")
+    assert not properties.get("CallbackURLs")
+    assert not properties.get("LogoutURLs")
+
+
 # --- event-driven waits ------------------------------------------------------------------------------------
 
 
