@@ -141,6 +141,8 @@ class Api(Construct):
         rest_api = apigw.RestApi(
             self,
             "RestApi",
+            # API Gateway's metrics are keyed by API name: a stack-unique one keeps each stack's alarms its own.
+            rest_api_name=f"{Stack.of(self).stack_name}-api",
             description="sagestep REST API",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=config.api_cloudwatch_role,
