@@ -86,7 +86,7 @@ def test_variant_configuration_is_nag_clean(synth_variant: Synth) -> None:
     _, user_pool = synth_variant.labelled("UserPool")
     assert user_pool["Properties"]["MfaConfiguration"] == "ON"
     assert user_pool["Properties"]["UserPoolTier"] == "PLUS"
-    for name in ("JobsTable", "DataBucket", "ArtifactBucket", "Key"):
+    for name in ("JobsTable", "DataBucket", "ArtifactBucket", "Key", "OperatorKey"):
         assert synth_variant.labelled(name)[1]["DeletionPolicy"] == "Delete", name
     assert len(synth_variant.resources("AWS::WAFv2::WebACLAssociation")) == 1
     _, function = synth_variant.labelled(constants.API_FUNCTION)
@@ -109,14 +109,15 @@ def test_variant_configuration_is_nag_clean(synth_variant: Synth) -> None:
     [
         ("AWS::Lambda::Function", 7),
         ("AWS::DynamoDB::Table", 1),
-        ("AWS::SNS::Topic", 1),
+        ("AWS::SNS::Topic", 2),
         ("AWS::S3::Bucket", 3),
         ("AWS::StepFunctions::StateMachine", 1),
         ("AWS::Cognito::UserPool", 1),
         ("AWS::Cognito::UserPoolClient", 1),
         ("AWS::Events::Rule", 2),
         ("AWS::SQS::Queue", 1),
-        ("AWS::KMS::Key", 1),
+        ("AWS::KMS::Key", 2),
+        ("AWS::CloudWatch::Dashboard", 1),
         ("AWS::ApiGateway::Method", len(API_ROUTES)),
     ],
 )
@@ -124,9 +125,10 @@ def test_resource_counts(synth: Synth, resource_type: str, count: int) -> None:
     assert len(synth.resources(resource_type)) == count
 
 
-def test_key_rotates(synth: Synth) -> None:
-    (key,) = synth.resources("AWS::KMS::Key").values()
-    assert key["Properties"]["EnableKeyRotation"] is True
+def test_keys_rotate(synth: Synth) -> None:
+    for name in ("Key", "OperatorKey"):
+        _, key = synth.labelled(name)
+        assert key["Properties"]["EnableKeyRotation"] is True, name
 
 
 def test_job_table_keys_indexes_recovery_and_encryption(synth: Synth) -> None:
@@ -151,11 +153,16 @@ def test_job_table_keys_indexes_recovery_and_encryption(synth: Synth) -> None:
     assert properties["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
 
 
-def test_topic_is_encrypted_and_tls_only(synth: Synth) -> None:
-    topic_id, topic = synth.labelled("Topic")
-    assert "KmsMasterKeyId" in topic["Properties"]
-    (policy,) = synth.resources("AWS::SNS::TopicPolicy").values()
-    assert policy["Properties"]["Topics"] == [{"Ref": topic_id}]
+@pytest.mark.parametrize(("topic", "key"), [("Topic", "Key"), ("OperatorTopic", "OperatorKey")])
+def test_topics_are_encrypted_and_tls_only(synth: Synth, topic: str, key: str) -> None:
+    # Given the job topic (users) and the operator topic (alarms)
+    topic_id, resource = synth.labelled(topic)
+    key_id, _ = synth.labelled(key)
+    # Then each is encrypted with its own key and its policy denies plain HTTP
+    assert resource["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    (policy,) = [
+        p for p in synth.resources("AWS::SNS::TopicPolicy").values() if p["Properties"]["Topics"] == [{"Ref": topic_id}]
+    ]
     assert denies_insecure_transport(policy["Properties"]["PolicyDocument"])
 
 
@@ -188,7 +195,7 @@ def test_buckets_are_encrypted_private_tls_only_and_logged(synth: Synth) -> None
 
 
 def test_stateful_resources_are_retained_by_default(synth: Synth) -> None:
-    for name in ("JobsTable", "DataBucket", "ArtifactBucket", "Key", "UserPool"):
+    for name in ("JobsTable", "DataBucket", "ArtifactBucket", "Key", "OperatorKey", "UserPool"):
         _, resource = synth.labelled(name)
         assert resource["DeletionPolicy"] == "Retain", name
 
@@ -518,6 +525,7 @@ def test_outputs(synth: Synth) -> None:
         "UserPoolId",
         "UserPoolClientId",
         "TopicArn",
+        "OperatorTopicArn",
         "DataBucketName",
         "ArtifactBucketName",
         "JobsTableName",
