@@ -15,6 +15,7 @@ from stacks.platform.job_store import JobStore
 from stacks.platform.lambda_functions import LambdaFactory
 from stacks.platform.monitoring import Monitoring
 from stacks.platform.notifications import Notifications
+from stacks.platform.operator_topic import OperatorTopic
 from stacks.platform.safety_net import SafetyNet
 from stacks.platform.storage import Storage
 from stacks.workflows import WORKFLOWS
@@ -56,14 +57,17 @@ class SagestepStack(Stack):
             state_machine_name_prefix=prefix,
             workflows=workflows,
         )
+        operators = OperatorTopic(self, "Operators", config=config)
         Monitoring(
             self,
             "Monitoring",
-            notifications=notifications,
-            state_machines={w.title: w.state_machine for w in workflows},
-            functions=[api.handler, waits.register, waits.resume, waits.redrive, safety_net.function]
-            + [f for w in workflows for f in w.functions],
+            operator_topic=operators,
+            workflows=workflows,
+            functions=functions.created,
+            safety_net=safety_net.function,
             rest_api=api.rest_api,
+            job_table=jobs.table,
+            dead_letter_queues=[waits.dead_letter_queue],
         )
 
         outputs = {
@@ -74,6 +78,7 @@ class SagestepStack(Stack):
                 "Cognito app client (USER_PASSWORD_AUTH, SRP)",
             ),
             constants.OUTPUT_TOPIC_ARN: (notifications.topic.topic_arn, "Job completion and failure messages"),
+            constants.OUTPUT_OPERATOR_TOPIC_ARN: (operators.topic.topic_arn, "Alarms of the stack, for operators"),
             constants.OUTPUT_DATA_BUCKET: (storage.data_bucket.bucket_name, "Upload training data here"),
             constants.OUTPUT_ARTIFACT_BUCKET: (storage.artifact_bucket.bucket_name, "Models and job outputs"),
             constants.OUTPUT_JOBS_TABLE: (jobs.table.table_name, "Job records"),

@@ -84,6 +84,9 @@ class Api(Construct):
             "UserPoolClient",
             auth_flows=cognito.AuthFlow(user_password=True, user_srp=True),
             generate_secret=False,
+            # Tokens come from InitiateAuth (USER_PASSWORD_AUTH, SRP), never from the hosted UI: without this the
+            # CDK enables the implicit and code grants with a placeholder callback URL.
+            disable_o_auth=True,
             prevent_user_existence_errors=True,
             access_token_validity=Duration.hours(1),
             id_token_validity=Duration.hours(1),
@@ -146,6 +149,8 @@ class Api(Construct):
         rest_api = apigw.RestApi(
             self,
             "RestApi",
+            # API Gateway's metrics are keyed by API name: a stack-unique one keeps each stack's alarms its own.
+            rest_api_name=f"{Stack.of(self).stack_name}-api",
             description="sagestep REST API",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=config.api_cloudwatch_role,

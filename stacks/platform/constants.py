@@ -74,6 +74,9 @@ SUB_WAIT_REGISTER_ARN = "WaitRegisterFunctionArn"
 # Step Functions' execution status changes (the safety net's rule).
 STEP_FUNCTIONS_EVENT_SOURCE = "aws.states"
 EXECUTION_STATUS_CHANGE = "Step Functions Execution Status Change"
+# What the safety net's function logs when it closes a job (`sagestep_service.platform.handlers
+# .on_execution_closed`): the monitoring counts these log lines.
+SAFETY_NET_CLOSED_MESSAGE = "job closed after its execution ended"
 
 # Powertools for AWS Lambda (Python) v3 public layer, published by AWS in account 017000801446 as
 # AWSLambdaPowertoolsPythonV3-{python_version}-{arch}:{layer version}; it bundles the `[all]` extras
@@ -88,6 +91,7 @@ OUTPUT_API_URL = "ApiUrl"
 OUTPUT_USER_POOL_ID = "UserPoolId"
 OUTPUT_USER_POOL_CLIENT_ID = "UserPoolClientId"
 OUTPUT_TOPIC_ARN = "TopicArn"
+OUTPUT_OPERATOR_TOPIC_ARN = "OperatorTopicArn"
 OUTPUT_DATA_BUCKET = "DataBucketName"
 OUTPUT_ARTIFACT_BUCKET = "ArtifactBucketName"
 OUTPUT_JOBS_TABLE = "JobsTableName"

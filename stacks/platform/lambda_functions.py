@@ -85,7 +85,8 @@ class ServiceFunction(Construct):
 
 
 class LambdaFactory(Construct):
-    """Holds what all functions share: the `lambdas/` code asset, the Powertools layer, common environment."""
+    """Holds what all functions share: the `lambdas/` code asset, the Powertools layer, common environment; and
+    every function it created (`created`, which the stack's monitoring watches)."""
 
     RUNTIME = lambda_.Runtime.PYTHON_3_11
     ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -94,6 +95,7 @@ class LambdaFactory(Construct):
         super().__init__(scope, construct_id)
         self.config = config
         self.key = key
+        self.created: list[ServiceFunction] = []
         self.code = lambda_.Code.from_asset(str(constants.LAMBDA_ASSET_DIR), exclude=constants.ASSET_EXCLUDES)
         self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
             self, "PowertoolsLayer", self.powertools_layer_arn(config)
@@ -135,7 +137,7 @@ class LambdaFactory(Construct):
     ) -> ServiceFunction:
         """Create the function `name` under `scope`; `handler` defaults to the platform's
         `constants.HANDLERS[name]` (a workflow names its own task handlers)."""
-        return ServiceFunction(
+        function = ServiceFunction(
             scope,
             name,
             factory=self,
@@ -145,3 +147,5 @@ class LambdaFactory(Construct):
             timeout=Duration.seconds(timeout_seconds),
             memory_size=memory_size,
         )
+        self.created.append(function)
+        return function

@@ -1,8 +1,8 @@
-"""The SNS topic that carries one completion or failure message per job (and the stack's alarms)."""
+"""The SNS topic that carries one completion or failure message per job (users subscribe to it; operator alarms
+go to `OperatorTopic`)."""
 
 from __future__ import annotations
 
-from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -31,25 +31,4 @@ class Notifications(Construct):
         role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[self.topic.topic_arn]))
         role.add_to_policy(
             iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[self._key.key_arn])
-        )
-
-    def allow_cloudwatch_alarms(self) -> None:
-        """Let CloudWatch alarms of this account publish to the encrypted topic."""
-        principal = iam.ServicePrincipal("cloudwatch.amazonaws.com")
-        self.topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsOfThisAccount",
-                principals=[principal],
-                actions=["sns:Publish"],
-                resources=[self.topic.topic_arn],
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
-            )
-        )
-        self._key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsToUseTheTopicKey",
-                principals=[principal],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-            )
         )

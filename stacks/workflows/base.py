@@ -4,15 +4,18 @@ machine's role, logging ALL + X-Ray, its task functions, and what it registers w
 A workflow subclass creates its own resources and task functions, calls `build_state_machine` once, and
 says what the platform's shared parts need of it:
 - `api_environment` and `grant_api` — what the `Api` function needs to serve the workflow's `ROUTES`;
-- `grant_cleanup` — what the safety net's function needs to clean up one of its abandoned jobs;
-- `functions` — its task functions (monitored with the platform's alarms).
+- `grant_cleanup` — what the safety net's function needs to clean up one of its abandoned jobs.
+
+The platform's monitoring watches the state machine, its log group (`state_machine_logs`: executions that failed
+with another error than one of its failure path's `Fail` states, `failure_path_errors`) and, through the
+factory that created them, its task functions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from aws_cdk import ArnFormat, Aws, Stack
 from aws_cdk import aws_iam as iam
@@ -54,8 +57,10 @@ class Workflow(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, platform: Platform) -> None:
         super().__init__(scope, construct_id)
         self.platform = platform
-        self.functions: list[ServiceFunction] = []
         self.state_machine: sfn.StateMachine
+        self.state_machine_logs: logs.LogGroup
+        #: The `Error` of every `Fail` state of the ASL: how the workflow's failure path ends an execution.
+        self.failure_path_errors: frozenset[str] = frozenset()
 
     @property
     def state_machine_name(self) -> str:
@@ -77,7 +82,7 @@ class Workflow(Construct):
         memory_size: int = 256,
     ) -> ServiceFunction:
         """A task function of the workflow's state machine (the jobs table is always in its environment)."""
-        function = self.platform.functions.create(
+        return self.platform.functions.create(
             self,
             name,
             handler=handler,
@@ -89,8 +94,6 @@ class Workflow(Construct):
             timeout_seconds=timeout_seconds,
             memory_size=memory_size,
         )
-        self.functions.append(function)
-        return function
 
     def build_state_machine(self, substitutions: Mapping[str, str], *, invokes: list[ServiceFunction]) -> iam.Role:
         """The state machine from `statemachines/<NAME>.asl.json`, expanded (`asl.load_definition`: its status
@@ -154,6 +157,12 @@ class Workflow(Construct):
             "Resource::*",
         )
         self.state_machine = state_machine
+        self.state_machine_logs = log_group
+        self.failure_path_errors = frozenset(
+            state["Error"]
+            for state in _states(asl.load_definition(self.NAME))
+            if state["Type"] == "Fail" and "Error" in state
+        )
         return role
 
     # Registration points ------------------------------------------------------------------------------
@@ -168,3 +177,14 @@ class Workflow(Construct):
 
     def grant_cleanup(self, role: iam.Role) -> None:
         """Let the safety net's function clean up one of this workflow's abandoned jobs."""
+
+
+def _states(definition: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """Every state of an ASL definition, those of Parallel branches and Map item processors included."""
+    for state in definition.get("States", {}).values():
+        yield state
+        for branch in state.get("Branches", []):
+            yield from _states(branch)
+        for key in ("ItemProcessor", "Iterator"):
+            if key in state:
+                yield from _states(state[key])

@@ -1,27 +1,25 @@
-"""The synthesized template of the sagestep stack (one synthesis for the whole module).
-
-The app is synthesized the way CI and the local runtime do it: `python app.py` with `CDK_OUTDIR`, no CDK CLI
-and no Docker. cdk-nag runs during that synthesis and fails it on any unacknowledged finding.
-"""
+"""The synthesized template of the sagestep stack (one synthesis per session, `conftest.py`)."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from stacks.platform import constants
 from stacks.workflows import WORKFLOWS, training
+from tests.infrastructure.synthesis import (
+    STACK_NAME,
+    Synth,
+    as_list,
+    denies_insecure_transport,
+    flatten,
+    iam_statements,
+    violations,
+)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-STACK_NAME = constants.DEFAULT_STACK_NAME
 SAGEMAKER_PREFIX_ARN = re.compile(r":sagemaker:<AWS::Region>:<AWS::AccountId>:[a-z-]+/(model|hpo)-\*$")
 
 ALL_HANDLERS = {**constants.HANDLERS, **training.HANDLERS}
@@ -61,120 +59,6 @@ EXPECTED_SUBSTITUTIONS = {
 }
 
 
-@dataclass(frozen=True)
-class Synth:
-    returncode: int
-    output: str
-    outdir: Path
-    template: dict[str, Any]
-    report: dict[str, Any] | None
-
-    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
-        return {
-            logical_id: resource
-            for logical_id, resource in self.template["Resources"].items()
-            if resource["Type"] == resource_type
-        }
-
-    def labelled(self, name: str) -> tuple[str, dict[str, Any]]:
-        found = [
-            (logical_id, resource)
-            for logical_id, resource in self.template["Resources"].items()
-            if resource.get("Metadata", {}).get(constants.METADATA_KEY) == name
-        ]
-        assert len(found) == 1, f"expected one resource labelled {name!r}, found {len(found)}"
-        return found[0]
-
-
-def _synthesize(outdir: Path, context: dict[str, Any] | None = None) -> Synth:
-    env = {**os.environ, "CDK_OUTDIR": str(outdir), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
-    if context is not None:
-        # How the CDK CLI passes `-c key=value`: it wins over the cdk.json context.
-        env["CDK_CONTEXT_JSON"] = json.dumps(context)
-    completed = subprocess.run(
-        [sys.executable, "app.py"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    template_file = outdir / f"{STACK_NAME}.template.json"
-    report_file = outdir / "validation-report.json"
-    return Synth(
-        returncode=completed.returncode,
-        output=completed.stdout + completed.stderr,
-        outdir=outdir,
-        template=json.loads(template_file.read_text()) if template_file.exists() else {"Resources": {}},
-        report=json.loads(report_file.read_text()) if report_file.exists() else None,
-    )
-
-
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """The default configuration (cdk.json)."""
-    return _synthesize(tmp_path_factory.mktemp("cdk.out"))
-
-
-@pytest.fixture(scope="module")
-def synth_variant(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """Every optional switch flipped: the conditional cdk-nag acknowledgements must still add up."""
-    return _synthesize(
-        tmp_path_factory.mktemp("cdk.out.variant"),
-        {
-            "removalPolicy": "destroy",
-            "corsAllowOrigins": ["https://notebooks.example.com"],
-            "requireMfa": True,
-            "cognitoFeaturePlan": "plus",
-            "apiWebAclArn": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/sagestep/0123",
-            "apiCloudWatchRole": False,
-            "powertoolsLayerVersion": 38,
-            "trainingImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/sagestep-training:1",
-        },
-    )
-
-
-def _violations(synth: Synth) -> list[tuple[str, list[str]]]:
-    return [
-        (violation["ruleName"], [c["constructPath"] for c in violation.get("violatingConstructs", [])])
-        for plugin in (synth.report or {}).get("pluginReports", [])
-        for violation in plugin.get("violations", [])
-    ]
-
-
-def _flatten(node: Any) -> str:
-    """Render an intrinsic like cdk-nag does (`<LogicalId.Arn>`, `<AWS::Region>`)."""
-    if isinstance(node, str):
-        return node
-    if "Fn::Join" in node:
-        delimiter, parts = node["Fn::Join"]
-        return delimiter.join(_flatten(part) for part in parts)
-    if "Fn::GetAtt" in node:
-        return "<{}.{}>".format(*node["Fn::GetAtt"])
-    if "Ref" in node:
-        return f"<{node['Ref']}>"
-    if "Fn::Sub" in node:
-        return str(node["Fn::Sub"]).replace("${", "<").replace("}", ">")
-    return json.dumps(node)
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _statements(synth: Synth) -> list[dict[str, Any]]:
-    statements = []
-    for resource in synth.resources("AWS::IAM::Policy").values():
-        statements += resource["Properties"]["PolicyDocument"]["Statement"]
-    for resource in synth.resources("AWS::IAM::Role").values():
-        for policy in resource["Properties"].get("Policies", []):
-            statements += policy["PolicyDocument"]["Statement"]
-    return statements
-
-
-def _denies_insecure_transport(policy_document: dict[str, Any]) -> bool:
-    return any(
-        statement["Effect"] == "Deny"
-        and statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
-        for statement in policy_document["Statement"]
-    )
-
-
 # --- synthesis and cdk-nag -------------------------------------------------------------------------------
 
 
@@ -190,7 +74,7 @@ def test_cdk_nag_reports_no_unacknowledged_finding(synth: Synth) -> None:
     # Given the AwsSolutions checks added as a validation plugin
     # When the validation report is read
     # Then nothing is left unacknowledged (a finding would also have failed synthesis)
-    assert _violations(synth) == []
+    assert violations(synth) == []
     assert "AwsSolutions" not in synth.output
 
 
@@ -198,17 +82,17 @@ def test_variant_configuration_is_nag_clean(synth_variant: Synth) -> None:
     # Given destroy-on-removal, CORS, required MFA, the Plus plan, a WAF ACL, an existing image
     # Then synthesis succeeds without unacknowledged findings
     assert synth_variant.returncode == 0, synth_variant.output[-4000:]
-    assert _violations(synth_variant) == []
+    assert violations(synth_variant) == []
     # And the switches took effect
     _, user_pool = synth_variant.labelled("UserPool")
     assert user_pool["Properties"]["MfaConfiguration"] == "ON"
     assert user_pool["Properties"]["UserPoolTier"] == "PLUS"
-    for name in ("JobsTable", "DataBucket", "ArtifactBucket", "Key"):
+    for name in ("JobsTable", "DataBucket", "ArtifactBucket", "Key", "OperatorKey"):
         assert synth_variant.labelled(name)[1]["DeletionPolicy"] == "Delete", name
     assert len(synth_variant.resources("AWS::WAFv2::WebACLAssociation")) == 1
     _, function = synth_variant.labelled(constants.API_FUNCTION)
     (layer,) = function["Properties"]["Layers"]
-    assert _flatten(layer).endswith(
+    assert flatten(layer).endswith(
         ":lambda:<AWS::Region>:017000801446:layer:AWSLambdaPowertoolsPythonV3-python311-arm64:38"
     )
     assert not synth_variant.resources("AWS::ApiGateway::Account")
@@ -226,14 +110,15 @@ def test_variant_configuration_is_nag_clean(synth_variant: Synth) -> None:
     [
         ("AWS::Lambda::Function", 8),
         ("AWS::DynamoDB::Table", 1),
-        ("AWS::SNS::Topic", 1),
+        ("AWS::SNS::Topic", 2),
         ("AWS::S3::Bucket", 3),
         ("AWS::StepFunctions::StateMachine", 1),
         ("AWS::Cognito::UserPool", 1),
         ("AWS::Cognito::UserPoolClient", 1),
         ("AWS::Events::Rule", 2),
         ("AWS::SQS::Queue", 1),
-        ("AWS::KMS::Key", 1),
+        ("AWS::KMS::Key", 2),
+        ("AWS::CloudWatch::Dashboard", 1),
         ("AWS::ApiGateway::Method", len(API_ROUTES)),
     ],
 )
@@ -241,9 +126,10 @@ def test_resource_counts(synth: Synth, resource_type: str, count: int) -> None:
     assert len(synth.resources(resource_type)) == count
 
 
-def test_key_rotates(synth: Synth) -> None:
-    (key,) = synth.resources("AWS::KMS::Key").values()
-    assert key["Properties"]["EnableKeyRotation"] is True
+def test_keys_rotate(synth: Synth) -> None:
+    for name in ("Key", "OperatorKey"):
+        _, key = synth.labelled(name)
+        assert key["Properties"]["EnableKeyRotation"] is True, name
 
 
 def test_job_table_keys_indexes_recovery_and_encryption(synth: Synth) -> None:
@@ -268,18 +154,23 @@ def test_job_table_keys_indexes_recovery_and_encryption(synth: Synth) -> None:
     assert properties["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
 
 
-def test_topic_is_encrypted_and_tls_only(synth: Synth) -> None:
-    topic_id, topic = synth.labelled("Topic")
-    assert "KmsMasterKeyId" in topic["Properties"]
-    (policy,) = synth.resources("AWS::SNS::TopicPolicy").values()
-    assert policy["Properties"]["Topics"] == [{"Ref": topic_id}]
-    assert _denies_insecure_transport(policy["Properties"]["PolicyDocument"])
+@pytest.mark.parametrize(("topic", "key"), [("Topic", "Key"), ("OperatorTopic", "OperatorKey")])
+def test_topics_are_encrypted_and_tls_only(synth: Synth, topic: str, key: str) -> None:
+    # Given the job topic (users) and the operator topic (alarms)
+    topic_id, resource = synth.labelled(topic)
+    key_id, _ = synth.labelled(key)
+    # Then each is encrypted with its own key and its policy denies plain HTTP
+    assert resource["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    (policy,) = [
+        p for p in synth.resources("AWS::SNS::TopicPolicy").values() if p["Properties"]["Topics"] == [{"Ref": topic_id}]
+    ]
+    assert denies_insecure_transport(policy["Properties"]["PolicyDocument"])
 
 
 def test_buckets_are_encrypted_private_tls_only_and_logged(synth: Synth) -> None:
     # Given the three buckets and their policies
     policies = {
-        _flatten(policy["Properties"]["Bucket"]): policy["Properties"]["PolicyDocument"]
+        flatten(policy["Properties"]["Bucket"]): policy["Properties"]["PolicyDocument"]
         for policy in synth.resources("AWS::S3::BucketPolicy").values()
     }
     log_bucket_id, _ = synth.labelled("AccessLogBucket")
@@ -293,7 +184,7 @@ def test_buckets_are_encrypted_private_tls_only_and_logged(synth: Synth) -> None
             "IgnorePublicAcls": True,
             "RestrictPublicBuckets": True,
         }
-        assert _denies_insecure_transport(policies[f"<{logical_id}>"])
+        assert denies_insecure_transport(policies[f"<{logical_id}>"])
     for name in ("DataBucket", "ArtifactBucket"):
         # And data and artifacts are KMS-encrypted, versioned and logged to the access-log bucket
         _, bucket = synth.labelled(name)
@@ -305,7 +196,7 @@ def test_buckets_are_encrypted_private_tls_only_and_logged(synth: Synth) -> None
 
 
 def test_stateful_resources_are_retained_by_default(synth: Synth) -> None:
-    for name in ("JobsTable", "DataBucket", "ArtifactBucket", "Key", "UserPool"):
+    for name in ("JobsTable", "DataBucket", "ArtifactBucket", "Key", "OperatorKey", "UserPool"):
         _, resource = synth.labelled(name)
         assert resource["DeletionPolicy"] == "Retain", name
 
@@ -399,18 +290,18 @@ def test_every_asl_placeholder_has_a_substitution_and_vice_versa(synth: Synth) -
 
 
 def test_no_wildcard_actions(synth: Synth) -> None:
-    for statement in _statements(synth):
-        for action in _as_list(statement["Action"]):
+    for statement in iam_statements(synth):
+        for action in as_list(statement["Action"]):
             assert "*" not in action, statement
 
 
 def test_sagemaker_resources_are_scoped_by_job_prefix(synth: Synth) -> None:
     # Given every statement with a SageMaker action
-    for statement in _statements(synth):
-        actions = _as_list(statement["Action"])
+    for statement in iam_statements(synth):
+        actions = as_list(statement["Action"])
         if not any(action.startswith("sagemaker:") for action in actions):
             continue
-        for resource in map(_flatten, _as_list(statement["Resource"])):
+        for resource in map(flatten, as_list(statement["Resource"])):
             if resource == "*":
                 # Then only ListEndpoints (no resource-level permissions) may use "*"
                 sagemaker_actions = {a for a in actions if a.startswith("sagemaker:")}
@@ -439,9 +330,9 @@ def test_only_documented_actions_use_resource_star(synth: Synth) -> None:
         "ecr:GetAuthorizationToken",
         "cloudwatch:PutMetricData",
     }
-    for statement in _statements(synth):
-        if "*" in _as_list(statement["Resource"]):
-            assert set(_as_list(statement["Action"])) <= allowed, statement
+    for statement in iam_statements(synth):
+        if "*" in as_list(statement["Resource"]):
+            assert set(as_list(statement["Action"])) <= allowed, statement
 
 
 #: The DynamoDB actions each function's role gets on the job table: what its code calls, nothing more.
@@ -469,7 +360,7 @@ def test_each_function_gets_only_the_table_actions_it_calls(synth: Synth, name: 
         for policy in synth.resources("AWS::IAM::Policy").values()
         if {"Ref": role_id} in policy["Properties"]["Roles"]
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        for action in _as_list(statement["Action"])
+        for action in as_list(statement["Action"])
         if action.startswith("dynamodb:")
     }
     assert actions == TABLE_ACTIONS[name]
@@ -477,7 +368,7 @@ def test_each_function_gets_only_the_table_actions_it_calls(synth: Synth, name: 
 
 def test_pass_role_is_limited_to_sagemaker(synth: Synth) -> None:
     role_id, _ = synth.labelled("SageMakerExecutionRole")
-    pass_role = [s for s in _statements(synth) if "iam:PassRole" in _as_list(s["Action"])]
+    pass_role = [s for s in iam_statements(synth) if "iam:PassRole" in as_list(s["Action"])]
     assert pass_role
     for statement in pass_role:
         assert statement["Resource"] == {"Fn::GetAtt": [role_id, "Arn"]}
@@ -493,7 +384,7 @@ def test_state_machine_role_covers_sync_integrations(synth: Synth) -> None:
         if {"Ref": role_id} in policy["Properties"]["Roles"]
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
-    actions = {action for statement in statements for action in _as_list(statement["Action"])}
+    actions = {action for statement in statements for action in as_list(statement["Action"])}
     assert {
         "sagemaker:CreateTrainingJob",
         "sagemaker:DescribeTrainingJob",
@@ -515,10 +406,10 @@ def test_state_machine_role_covers_sync_integrations(synth: Synth) -> None:
         "sns:Publish",
     } <= actions
     rules = {
-        _flatten(resource)
+        flatten(resource)
         for statement in statements
-        if "events:PutRule" in _as_list(statement["Action"])
-        for resource in _as_list(statement["Resource"])
+        if "events:PutRule" in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
     }
     assert {rule.rsplit("/", 1)[1] for rule in rules} == {
         "StepFunctionsGetEventsForSageMakerTrainingJobsRule",
@@ -597,6 +488,18 @@ def test_user_pool_and_client(synth: Synth) -> None:
     assert client["Properties"]["GenerateSecret"] is False
 
 
+def test_user_pool_client_allows_no_oauth_flow(synth: Synth) -> None:
+    # Given the app client: tokens come from InitiateAuth (USER_PASSWORD_AUTH, SRP), never from the hosted UI
+    _, client = synth.labelled("UserPoolClient")
+    properties = client["Properties"]
+    # Then no OAuth grant (the CDK default is implicit + code) and no (placeholder) callback URL is configured
+    assert properties.get("AllowedOAuthFlowsUserPoolClient", False) is False
+    assert not properties.get("AllowedOAuthFlows")
+    assert not properties.get("AllowedOAuthScopes")
+    assert not properties.get("CallbackURLs")
+    assert not properties.get("LogoutURLs")
+
+
 # --- event-driven waits ------------------------------------------------------------------------------------
 
 
@@ -627,6 +530,7 @@ def test_outputs(synth: Synth) -> None:
         "UserPoolId",
         "UserPoolClientId",
         "TopicArn",
+        "OperatorTopicArn",
         "DataBucketName",
         "ArtifactBucketName",
         "JobsTableName",
@@ -661,8 +565,8 @@ def test_the_redrive_may_invoke_only_the_event_driven_functions(synth: Synth) ->
         for policy in synth.resources("AWS::IAM::Policy").values()
         if {"Ref": role_id} in policy["Properties"]["Roles"]
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        if "lambda:InvokeFunction" in _as_list(statement["Action"])
-        for resource in _as_list(statement["Resource"])
+        if "lambda:InvokeFunction" in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
     ]
     expected = [
         {"Fn::GetAtt": [synth.labelled(name)[0], "Arn"]}
