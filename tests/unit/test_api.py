@@ -409,3 +409,16 @@ class TestInPlaceUpdates:
         second = backend.call("POST", "/model", body=train_body(backend, updateEndpointOf=ready, description="2"))
         assert second.status == 202
         assert backend.call("GET", f"/model/{ready}").body["updatingBy"] == second.body["jobId"]
+
+
+class TestLimits:
+    def test_a_request_too_large_for_the_workflow_is_a_400_and_creates_nothing(self, backend: Backend) -> None:
+        # Given hyperparameters within their own limits whose sum makes a plan over the execution input limit
+        big = {f"_note{i}": "x" * 2400 for i in range(40)}  # 96 KB; `_*` names are SageMaker's own, passed through
+        # When submitted
+        response = backend.call("POST", "/model", body=train_body(backend, hyperparameters=big))
+        # Then it is refused before anything is claimed, naming the limit
+        assert (response.status, response.body["field"]) == (400, "body")
+        assert "at most 65536" in response.body["message"]
+        assert backend.executions() == []
+        assert backend.call("GET", "/model").body["items"] == []

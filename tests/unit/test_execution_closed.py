@@ -42,6 +42,7 @@ def test_an_aborted_execution_closes_its_running_job(backend: Backend) -> None:
     record = backend.store.get(job_id)
     assert record is not None
     assert (record["status"], record["error"]) == ("ERROR", "ExecutionAborted")
+    assert "expiresAt" not in record  # an ended job is kept (the claim's TTL only removes unstarted ones)
     [message] = messages(queue)
     assert message == {
         "jobId": job_id,

@@ -60,6 +60,7 @@ def close_abandoned(store: JobStore, sns: Any, topic_arn: str, detail: dict[str,
             job["jobId"],
             status=ERROR,
             set_fields={"error": error, "errorCause": cause},
+            remove_fields=("expiresAt",),  # a job that ended is kept, like every job whose execution started
             expected_status=job["status"],
         )
     except ClientError as exc:

@@ -20,7 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sagestep_service.platform.errors import Conflict, NotFound
+from sagestep_service.platform.errors import BadRequest, Conflict, NotFound
 from sagestep_service.platform.jobs import JobExists, JobStore, now_iso, owner_kind
 from sagestep_service.platform.models import SUBMITTED
 
@@ -28,6 +28,14 @@ from sagestep_service.platform.models import SUBMITTED
 #: TTL attribute) lets DynamoDB remove it; the execution's first status write removes ``expiresAt``, so a job
 #: that started is never removed. A replay within this time still finds the claim and starts its execution.
 UNSTARTED_JOB_TTL_SECONDS = 24 * 60 * 60
+
+#: Limits by design. Step Functions' state limit is 256 KiB and cannot be caught (``States.DataLimitExceeded``):
+#: an execution input of at most a quarter of it leaves room for what the state gathers on its way (task
+#: results, a caught failure's cause of up to 32 KiB). A job record is written with the request and the
+#: execution input and grows afterwards (history, results, cause): at most 128 KiB at submission keeps it far
+#: from DynamoDB's 400 KB item limit.
+MAX_EXECUTION_INPUT_BYTES = 64 * 1024
+MAX_RECORD_BYTES = 128 * 1024
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,12 @@ class Submitter:
             {"jobId": job_id, "kind": kind, "owner": owner, "mode": prepared.mode, "plan": prepared.plan},
             separators=(",", ":"),
         )
+        if len(execution_input.encode()) > MAX_EXECUTION_INPUT_BYTES:
+            raise BadRequest(
+                "body",
+                f"the request makes a workflow input of {len(execution_input.encode())} bytes; at most "
+                f"{MAX_EXECUTION_INPUT_BYTES} (shorten the longest fields)",
+            )
         now = now_iso()
         record = {
             "jobId": job_id,
@@ -123,6 +137,11 @@ class Submitter:
             "history": [{"status": SUBMITTED, "at": now}],
             "expiresAt": int(datetime.now(UTC).timestamp()) + UNSTARTED_JOB_TTL_SECONDS,
         }
+        record_size = len(json.dumps(record, separators=(",", ":")).encode())
+        if record_size > MAX_RECORD_BYTES:
+            raise BadRequest(
+                "body", f"the request makes a job record of {record_size} bytes; at most {MAX_RECORD_BYTES}"
+            )
         try:
             self._store.create(record)
         except JobExists:
