@@ -24,6 +24,7 @@ from sagestep.client import (
 )
 from sagestep.local.faults import ArmedFault
 from sagestep_service.workflows.training.models import TrainingJobView, TrainRequest
+from sagestep_training.datasets import REGRESSION_CSV
 from tests.e2e.conftest import CROP_ROW, FAST, TRAIN_STATUSES, Backend
 
 SOME_JOB_ID = "model-0123456789abcdef01234567"
@@ -197,7 +198,7 @@ def _sweep(start: float, end: float, step: float) -> Body:
             "/model",
             _with(dataUri="s3://somebody-elses-bucket/train.csv"),
             "dataUri",
-            "must be in the data bucket",
+            "(your own prefix; upload files with POST /uploads)",
             id="dataUri outside the data bucket",
         ),
         pytest.param(
@@ -301,7 +302,9 @@ def test_listing_with_limit_1_follows_next_cursor_through_all_of_the_users_jobs(
     pager = backend.other_user("pager@example.com")
     for _ in range(3):
         backend.runtime.faults.fail_next_training_job("AlgorithmError: listing test")
-    submitted = [pager.train({**backend.regression, "hyperparameters": FAST}).jobId for _ in range(3)]
+    data = pager.upload(REGRESSION_CSV.read_bytes(), "listing/crop_yield.csv")  # each user trains on their own data
+    body = {**backend.regression, "dataUri": data, "hyperparameters": FAST}
+    submitted = [pager.train(body).jobId for _ in range(3)]
     for job_id in submitted:
         backend.finished(job_id, client=pager)
     # When they page through their jobs one at a time

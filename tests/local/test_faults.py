@@ -20,6 +20,7 @@ def every_kind() -> Faults:
     faults.fail_next_endpoint_update("bad variant")
     faults.throttle("CreateEndpoint", count=20)
     faults.lose_response("CreateTrainingJob")
+    faults.fail_function("WaitResume", count=3)
     return faults
 
 
@@ -35,6 +36,7 @@ def test_every_armed_fault_is_listed_with_its_operation_and_what_is_left() -> No
         ArmedFault("fail_next_endpoint_update", 1, reason="bad variant"),
         ArmedFault("throttle", 20, operation="CreateEndpoint", message=DEFAULT_THROTTLE_MESSAGE),
         ArmedFault("lose_response", 1, operation="CreateTrainingJob"),
+        ArmedFault("fail_function", 3, operation="WaitResume"),
     ]
 
 
@@ -120,3 +122,12 @@ def test_the_json_form_leaves_out_what_does_not_apply_and_reads_back() -> None:
     hang = ArmedFault("hang_next_endpoint", 1)
     assert hang.to_json() == {"fault": "hang_next_endpoint", "remaining": 1}
     assert [ArmedFault.from_json(armed.to_json()) for armed in (throttle, hang)] == [throttle, hang]
+
+
+def test_a_function_failure_hits_the_functions_whose_name_contains_it_count_times() -> None:
+    faults = Faults()
+    faults.fail_function("WaitResume", count=2)
+    assert not faults.take_function_failure("sagestep-WaitsWaitRegisterFunction")
+    assert faults.take_function_failure("sagestep-WaitsWaitResumeFunction")
+    assert faults.take_function_failure("sagestep-WaitsWaitResumeFunction")
+    assert not faults.take_function_failure("sagestep-WaitsWaitResumeFunction")

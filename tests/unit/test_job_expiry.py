@@ -23,7 +23,7 @@ TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
 def body(backend: Backend) -> dict[str, Any]:
-    return {"dataUri": f"s3://{backend.data_bucket}/housing/train.csv", "target": "price"}
+    return {"dataUri": f"s3://{backend.data_bucket}/users/alice/housing/train.csv", "target": "price"}
 
 
 def run_up_to_the_first_work_task(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
