@@ -20,6 +20,44 @@ JOB_ID_PATTERN = r"^(model|hpo)-[a-z0-9-]{8,40}$"
 S3_URI_PATTERN = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.*)$")
 HYPERPARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,255}$")
 
+#: The hyperparameters sagestep's training container accepts (``PARSERS`` of
+#: containers/training/sagestep_training/hyperparameters.py: the Lambda asset does not ship that package, and
+#: tests/unit/test_hyperparameters.py keeps the two equal).
+CONTAINER_HYPERPARAMETERS = frozenset(
+    {
+        "target",
+        "problem_type",
+        "mode",
+        "hidden_layers",
+        "hidden_units",
+        "dropout",
+        "batch_norm",
+        "optimizer",
+        "activation",
+        "learning_rate",
+        "epochs",
+        "batch_size",
+        "lr_patience",
+        "early_stopping_patience",
+        "validation_fraction",
+        "seed",
+        "hpo_trials",
+        "hpo_data_fraction",
+        "hpo_epochs",
+    }
+)
+#: Container hyperparameters sagestep sets from the request, and the request field that sets each.
+SET_FROM_REQUEST = {
+    "target": "target",
+    "problem_type": "problemType",
+    "mode": "the route (POST /model trains, POST /hpo searches)",
+    "hpo_trials": "maxTrials (POST /hpo)",
+    "hpo_data_fraction": "dataFraction (POST /hpo)",
+    "hpo_epochs": "epochsPerTrial (POST /hpo)",
+}
+#: SageMaker's own hyperparameters (e.g. ``_tuning_objective_metric``) reach every container; never refused.
+SAGEMAKER_HYPERPARAMETER_PREFIXES = ("_", "sagemaker_")
+
 ProblemType = Literal["regression", "classification"]
 Scalar = str | int | float | bool
 JobId = Annotated[str, Field(pattern=JOB_ID_PATTERN, description="A job id returned by a submission.")]
@@ -53,7 +91,13 @@ class DataSpec(_Strict):
         examples=["s3://my-data-bucket/housing/train.csv"],
     )
     target: str | None = Field(default=None, min_length=1, max_length=256, description="Target column.")
-    problemType: ProblemType | None = Field(default=None, description="Defaults to regression.")
+    problemType: ProblemType | None = Field(
+        default=None,
+        description="Inferred from a sample of the target column when omitted: a number that is not a whole number "
+        "means regression; else text means classification; else whole numbers mean classification when at most 2 "
+        "distinct, or at most 20 distinct with at least 5 rows each on average, and regression otherwise. The job "
+        "shows the decision (`problemType`, `problemTypeInferred`).",
+    )
 
     @field_validator("dataUri")
     @classmethod
@@ -279,6 +323,10 @@ class TrainingJobView(JobView):
 
     kind: TrainingKind
     status: TrainingStatus
+    problemType: ProblemType | None = Field(default=None, description="The problem the job trains for.")
+    problemTypeInferred: bool | None = Field(
+        default=None, description="Whether sagestep inferred `problemType` from the data (the request gave none)."
+    )
     metrics: dict[str, float] = Field(default_factory=dict)
     hpo: HpoResult | None = None
     supersededBy: str | None = None
