@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from sagestep_service.platform.models import JobPage, JobView
-from sagestep_service.workflows.training import RUNNING_STATUSES
+from sagestep_service.workflows.training import RUNNING_STATUSES, reference_fields
 
 JOB_ID_PATTERN = r"^(model|hpo)-[a-z0-9-]{8,40}$"
 S3_URI_PATTERN = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.*)$")
@@ -66,6 +67,15 @@ InstanceType = Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$", examp
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    #: Fields of the reference web app's body for this request -> sagestep's field (a 400 names it).
+    REFERENCE_FIELDS: ClassVar[Mapping[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reference_fields(cls, data: Any) -> Any:
+        reference_fields.reject(cls.__name__, data, cls.REFERENCE_FIELDS)
+        return data
 
 
 def _check_hyperparameters(value: dict[str, Scalar]) -> dict[str, Scalar]:
@@ -142,6 +152,7 @@ class TrainRequest(DataSpec, _FromHpo):
     """``POST /model``: train a model and deploy it to an endpoint."""
 
     model_config = ConfigDict(validate_default=True)
+    REFERENCE_FIELDS = reference_fields.TRAIN
 
     hyperparameters: dict[str, Scalar] = Field(default_factory=dict)
     updateEndpointOf: JobId | None = Field(
@@ -165,6 +176,8 @@ class TrainRequest(DataSpec, _FromHpo):
 
 class HpoRequest(DataSpec):
     """``POST /hpo``: search hyperparameters."""
+
+    REFERENCE_FIELDS = reference_fields.HPO
 
     dataUri: str = Field(
         description="s3:// URI of a CSV file or a prefix of CSV files in the data bucket.",
@@ -216,6 +229,8 @@ Row = list[float]
 
 class InferRequest(_Strict):
     """``POST /infer``: predict with a deployed model."""
+
+    REFERENCE_FIELDS = reference_fields.INFER
 
     jobId: JobId | None = Field(default=None, description="A READY model job.")
     endpointName: str | None = Field(default=None, min_length=1, max_length=63)
