@@ -1,6 +1,7 @@
 """The OpenAPI document of the REST API, generated from the handler's routes and pydantic models.
 
-``python -m sagestep.openapi > docs/openapi.json`` (``make openapi``); a test keeps the committed copy current.
+``python -m sagestep.openapi > docs/openapi.json`` (``make openapi``, from a checkout: the server's base path is
+the stack's API stage, ``stacks/platform/constants.py``); a test keeps the committed copy current.
 """
 
 from __future__ import annotations
@@ -10,26 +11,32 @@ from typing import Any
 
 from sagestep import __version__
 
-ERROR_RESPONSES = {
-    "400": "The request names a field with a problem (`field` says which).",
-    "401": "No valid Cognito ID token in the Authorization header.",
-    "404": "No such job, or a job of another user.",
-    "409": "The job's state does not allow this (still running, not READY, idempotency key reused).",
-}
-
 
 def build() -> dict[str, Any]:
     """The OpenAPI document as a dict."""
     from sagestep_service.platform.api import app
+    from stacks.platform.constants import API_STAGE_NAME
 
     document: dict[str, Any] = json.loads(
         app.get_openapi_json_schema(
             title="sagestep",
             version=__version__,
             description="Serverless ML workflows on AWS: train, tune, deploy and predict. Every route needs a "
-            "Cognito ID token in the `Authorization` header.",
+            "Cognito ID token in the `Authorization` header; every error answers `{message, field}` "
+            "(`field` when one request field is at fault).",
         )
     )
+    document["servers"] = [
+        {
+            "url": f"https://{{restApiId}}.execute-api.{{region}}.amazonaws.com/{API_STAGE_NAME}",
+            "description": "The deployed API: the stack output `ApiUrl` (`sagestep local up` serves the same "
+            "base path on its own host).",
+            "variables": {
+                "restApiId": {"default": "abcdef1234", "description": "The REST API's id."},
+                "region": {"default": "eu-west-1", "description": "The stack's region."},
+            },
+        }
+    ]
     document.setdefault("components", {}).setdefault("securitySchemes", {})["cognito"] = {
         "type": "apiKey",
         "name": "Authorization",
@@ -37,19 +44,13 @@ def build() -> dict[str, Any]:
         "description": "Cognito user pool ID token (API Gateway Cognito authorizer).",
     }
     document["security"] = [{"cognito": []}]
-    error_ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
+    # Validation errors answer 400 with the ErrorResponse (platform/api.py), never Powertools' 422.
     schemas = document["components"].setdefault("schemas", {})
-    from sagestep_service.platform.models import ErrorResponse
-
-    schemas["ErrorResponse"] = ErrorResponse.model_json_schema()
     for schema_name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(schema_name, None)
     for path in document["paths"].values():
         for operation in path.values():
-            responses = operation.setdefault("responses", {})
-            responses.pop("422", None)
-            for status, description in ERROR_RESPONSES.items():
-                responses.setdefault(status, {"description": description, **error_ref})
+            operation["responses"].pop("422", None)
     return document
 
 

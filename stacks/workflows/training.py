@@ -122,6 +122,10 @@ class Training(Workflow):
         job_store.grant(self.finish_deployment.role, ["GetItem", "UpdateItem"])
         self._allow_endpoint_cleanup(self.finish_deployment.role)
         permissions.allow_sagemaker(self.finish_deployment.role, ["DescribeTrainingJob"], TRAINING_JOBS)
+        # An evicted endpoint, or the previous job's resources after a hand-over, go with their endpoint config
+        # (read for its models) and model.
+        permissions.allow_sagemaker(self.finish_deployment.role, ["DescribeEndpointConfig"], ENDPOINT_CONFIGS)
+        permissions.allow_sagemaker(self.finish_deployment.role, ["DeleteModel"], MODELS)
         permissions.allow(
             self.finish_deployment.role,
             ["sagemaker:ListEndpoints"],

@@ -351,19 +351,53 @@ TABLE_ACTIONS = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("name", sorted(TABLE_ACTIONS))
-def test_each_function_gets_only_the_table_actions_it_calls(synth: Synth, name: str) -> None:
+def _function_actions(synth: Synth, name: str, service: str) -> set[str]:
+    """The ``service:`` actions the role of the function labelled ``name`` is allowed, without the prefix."""
     _, function = synth.labelled(name)
     role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
-    actions = {
-        action.removeprefix("dynamodb:")
+    return {
+        action.removeprefix(f"{service}:")
         for policy in synth.resources("AWS::IAM::Policy").values()
         if {"Ref": role_id} in policy["Properties"]["Roles"]
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         for action in as_list(statement["Action"])
-        if action.startswith("dynamodb:")
+        if action.startswith(f"{service}:")
     }
-    assert actions == TABLE_ACTIONS[name]
+
+
+@pytest.mark.parametrize("name", sorted(TABLE_ACTIONS))
+def test_each_function_gets_only_the_table_actions_it_calls(synth: Synth, name: str) -> None:
+    assert _function_actions(synth, name, "dynamodb") == TABLE_ACTIONS[name]
+
+
+#: Failure cleanup: the run's endpoint, endpoint config and model, and its training or tuning job if it still runs.
+_CLEANUP = {"DescribeEndpoint", "ListTags", "DeleteEndpoint", "DeleteEndpointConfig", "DeleteModel"}
+_STOP_JOBS = {
+    "DescribeTrainingJob",
+    "StopTrainingJob",
+    "DescribeHyperParameterTuningJob",
+    "StopHyperParameterTuningJob",
+}
+#: The SageMaker actions of each function's role: what its code calls, nothing more.
+SAGEMAKER_ACTIONS = {
+    # POST /infer (describe and tags of a named endpoint, invoke), DELETE /model/{jobId} (hierarchical delete).
+    constants.API_FUNCTION: {"InvokeEndpoint", "DescribeEndpoint", "ListTags", "DeleteEndpoint",
+                             "DeleteEndpointConfig", "DeleteModel"},
+    training.HPO_RESULTS_FUNCTION: {"DescribeHyperParameterTuningJob", "ListTrainingJobsForHyperParameterTuningJob"},
+    # Eviction (list, tags, delete the endpoint, its config and its models) and hand-over (the previous job's
+    # config and model); final metrics.
+    training.FINISH_DEPLOYMENT_FUNCTION: {*_CLEANUP, "ListEndpoints", "DescribeEndpointConfig",
+                                          "DescribeTrainingJob"},
+    training.FAILURE_FUNCTION: _CLEANUP | _STOP_JOBS,
+    constants.EXECUTION_CLOSED_FUNCTION: _CLEANUP | _STOP_JOBS,
+    constants.WAIT_REGISTER_FUNCTION: {"DescribeEndpoint"},
+    constants.WAIT_RESUME_FUNCTION: {"DescribeEndpoint"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(SAGEMAKER_ACTIONS))
+def test_each_function_gets_only_the_sagemaker_actions_it_calls(synth: Synth, name: str) -> None:
+    assert _function_actions(synth, name, "sagemaker") == SAGEMAKER_ACTIONS[name]
 
 
 def test_pass_role_is_limited_to_sagemaker(synth: Synth) -> None:

@@ -59,10 +59,12 @@ class Backend:
         path: str,
         *,
         body: Any = None,
+        raw_body: str | None = None,
         query: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         owner: str | None = "alice",
     ) -> ApiResponse:
+        """Call the handler as API Gateway does; ``body`` is sent as JSON, ``raw_body`` as it is."""
         from sagestep_service.platform.api import handler
 
         authorizer = {"claims": {"sub": owner, "cognito:username": owner}} if owner else {}
@@ -75,7 +77,7 @@ class Backend:
             "queryStringParameters": query,
             "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
             "pathParameters": None,
-            "body": json.dumps(body) if body is not None else None,
+            "body": raw_body if raw_body is not None else json.dumps(body) if body is not None else None,
             "isBase64Encoded": False,
             "requestContext": {
                 "requestId": str(uuid.uuid4()),

@@ -1,6 +1,8 @@
 """The REST API (API Gateway proxy, Cognito authorizer): one resolver with every registered workflow's routes,
-request validation and one error shape for every 4xx/5xx."""
+request validation and one error shape for every 4xx/5xx (``ErrorResponse``: ``message`` and, when one field is
+at fault, ``field``)."""
 
+import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -25,17 +27,31 @@ def _error(status: int, message: str, field: str | None = None) -> Response[Any]
     return json_response(status, ErrorResponse(message=message, field=field).model_dump(mode="json", exclude_none=True))
 
 
+def _json_problem(error: Any, document: Any) -> str:
+    """'is not valid JSON (<reason> at line L, column C)' for Powertools' json_invalid error at a character."""
+    reason = str((error.get("ctx") or {}).get("error") or "cannot be parsed")
+    position = error.get("loc", ("body", None))[-1]
+    if isinstance(position, int) and isinstance(document, str):
+        line = document.count("\n", 0, position) + 1
+        column = position - (document.rfind("\n", 0, position) + 1) + 1
+        reason += f" at line {line}, column {column}"
+    return f"is not valid JSON ({reason})"
+
+
 @app.exception_handler(RequestValidationError)
 def _invalid_request(exc: RequestValidationError) -> Response[Any]:
     problems = []
     first_field = None
     for error in exc.errors():
-        loc = [str(p) for p in error.get("loc", ())]
-        # The first element says where the value was (body, query, header, path); the rest names the field.
-        location = loc[1:] if loc and loc[0] in ("body", "query", "header", "path") else loc
-        field = ".".join(location) or "body"
+        if error.get("type") == "json_invalid":
+            field, message = "body", _json_problem(error, exc.body)
+        else:
+            loc = [str(p) for p in error.get("loc", ())]
+            # The first element says where the value was (body, query, header, path); the rest names the field.
+            location = loc[1:] if loc and loc[0] in ("body", "query", "header", "path") else loc
+            field = ".".join(location) or "body"
+            message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
         first_field = first_field or field
-        message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
         problems.append(f"{field}: {message}")
     return _error(400, "; ".join(problems), first_field)
 
@@ -44,7 +60,7 @@ def _invalid_request(exc: RequestValidationError) -> Response[Any]:
 def _service_error(exc: ServiceError) -> Response[Any]:
     if exc.status >= 500:
         logger.exception("request failed")
-    return _error(exc.status, exc.message, getattr(exc, "field", None))
+    return _error(exc.status, exc.message, exc.field)
 
 
 @app.exception_handler(ClientError)
@@ -61,4 +77,22 @@ def _aws_error(exc: ClientError) -> Response[Any]:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """API Gateway proxy entry point."""
-    return app.resolve(event, context)
+    return _unsupported_media_type(event) or app.resolve(event, context)
+
+
+def _unsupported_media_type(event: dict[str, Any]) -> dict[str, Any] | None:
+    """415 for a body that is not JSON, the only kind every route reads. Checked before the resolver: Powertools
+    would parse a form or multipart body as such (and fail on a multipart type without a boundary)."""
+    headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
+    content_type = headers.get("content-type", "").strip()
+    if not event.get("body") or not content_type or content_type.lower().startswith("application/json"):
+        return None
+    body = ErrorResponse(
+        message=f"Content-Type: the body must be application/json, not {content_type!r}", field="Content-Type"
+    )
+    return {
+        "statusCode": 415,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(body.model_dump(mode="json")),
+        "isBase64Encoded": False,
+    }

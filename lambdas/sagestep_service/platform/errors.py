@@ -7,6 +7,8 @@ class ServiceError(Exception):
     """Base class: ``status`` is the HTTP status the API answers with."""
 
     status = 500
+    #: The request field the problem is with (a dotted path into the body, a parameter or a header), if one.
+    field: str | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -20,14 +22,19 @@ class BadRequest(ServiceError):
 
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"{field}: {problem}")
-        self.field = field
+        self.field: str = field
         self.problem = problem
 
 
 class NotFound(ServiceError):
-    """Unknown id, or an id that belongs to another user (404: we do not tell them apart)."""
+    """Unknown id, or an id that belongs to another user (404: we do not tell them apart). ``field``: the request
+    field that named the id, when it came from the body."""
 
     status = 404
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class Conflict(ServiceError):

@@ -52,8 +52,13 @@ class JobPage(BaseModel):
 class ErrorResponse(BaseModel):
     """Every 4xx/5xx body of the API."""
 
-    message: str
-    field: str | None = None
+    message: str = Field(description="What is wrong, starting with the field at fault when there is one.")
+    field: str | None = Field(
+        default=None,
+        description="The request field at fault: a dotted path into the body (`hyperparameters.epochs`, `body` when "
+        "the body is not JSON), a query parameter or a header (`Content-Type`); absent when no one field is (e.g. an "
+        "unknown id in the path).",
+    )
 
 
 class WaitResource(BaseModel):

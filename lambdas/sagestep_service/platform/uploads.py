@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sagestep_service.platform import aws
 from sagestep_service.platform.observability import tracer
-from sagestep_service.platform.routing import json_response, owner
+from sagestep_service.platform.routing import BODY_ERRORS, json_response, owner, responses
 from sagestep_service.platform.settings import DataSettings, load
 
 #: Presigned URLs are signed with the API function's temporary credentials; Lambda's credentials outlive an
@@ -74,7 +74,11 @@ def presign_upload(s3: Any, bucket: str, owner_id: str, request: UploadRequest) 
     )
 
 
-@router.post("/uploads", summary="Get a presigned URL to upload a file into your prefix of the data bucket")
+@router.post(
+    "/uploads",
+    summary="Get a presigned URL to upload a file into your prefix of the data bucket",
+    responses=responses({201: {"description": "The presigned upload and the `dataUri` to submit."}}, BODY_ERRORS),
+)
 @tracer.capture_method
 def create_upload(body: UploadRequest) -> Response[UploadResponse]:
     settings = load(DataSettings)

@@ -1,5 +1,6 @@
-"""After an endpoint is InService: record the metrics, then evict old endpoints (new endpoint) or hand
-the endpoint over from the previous job (in-place update)."""
+"""After an endpoint is InService: evict old endpoints (new endpoint) or hand the endpoint over from the previous
+job (in-place update), then record the metrics. An evicted endpoint goes with its endpoint config and model; a
+hand-over retires the previous job's endpoint config and model once the endpoint serves the new ones."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sagestep_service.platform.jobs import JobStore
+from sagestep_service.platform.registry import Cleanup
 from sagestep_service.workflows.training.models import TrainingKind, TrainingStatus
 from sagestep_service.workflows.training.sagemaker_resources import (
+    config_models,
     delete_quietly,
     describe_endpoint,
     is_missing,
+    retire_endpoint_config,
     tag_map,
 )
 
@@ -88,7 +92,8 @@ def current_owner(store: JobStore, job_id: str | None) -> dict[str, Any] | None:
 
 def evict(store: JobStore, sagemaker: Any, stack_name: str, keep_endpoint: str, max_endpoints: int) -> list[str]:
     """Delete the oldest of this stack's endpoints beyond ``max_endpoints`` (``keep_endpoint`` always
-    stays) and mark their jobs ENDPOINT_DELETED. Returns the evicted endpoint names.
+    stays), each with its endpoint config and model(s), and mark their jobs ENDPOINT_DELETED. Returns the evicted
+    endpoint names.
 
     Only endpoints of READY jobs are evicted, and each job is claimed (READY -> ENDPOINT_DELETED, a
     conditional write) before its endpoint is deleted: of concurrent evictions only one deletes an endpoint,
@@ -111,8 +116,12 @@ def evict(store: JobStore, sagemaker: Any, stack_name: str, keep_endpoint: str, 
         except ClientError:
             _release(store, owner["jobId"])  # the endpoint is still there: the job still serves it
             raise
-        if described and described.get("EndpointConfigName"):
-            delete_quietly(sagemaker.delete_endpoint_config, EndpointConfigName=described["EndpointConfigName"])
+        config = (described or {}).get("EndpointConfigName") or owner.get("resources", {}).get("endpointConfigName")
+        if config:
+            model = owner.get("resources", {}).get("modelName")
+            cleanup = retire_endpoint_config(sagemaker, config, fallback_models=[model] if model else [])
+            if cleanup.left:
+                LOG.warning("endpoint %s evicted; not deleted: %s", name, "; ".join(cleanup.left))
         evicted.append(name)
     return evicted
 
@@ -140,6 +149,27 @@ def _claim(store: JobStore, job_id: str) -> bool:
         if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
         return False
+
+
+def retire_previous(store: JobStore, sagemaker: Any, previous_job_id: str, endpoint_name: str) -> Cleanup:
+    """After a hand-over: delete the previous job's endpoint config and model, once the endpoint is InService on
+    another config (a blue/green update is complete then); the models the endpoint serves now stay. Never raises:
+    the hand-over is done, and what could not be deleted is reported in ``left``."""
+    try:
+        previous = store.get(previous_job_id) or {}
+        resources = previous.get("resources", {})
+        config = resources.get("endpointConfigName") or previous_job_id
+        endpoint = describe_endpoint(sagemaker, endpoint_name)
+        current = (endpoint or {}).get("EndpointConfigName")
+        if endpoint is None or endpoint.get("EndpointStatus") != "InService" or current in {None, config}:
+            state = (endpoint or {}).get("EndpointStatus", "missing")
+            return Cleanup(left=[f"endpoint-config/{config} (endpoint {endpoint_name} is {state} on {current})"])
+        in_use = config_models(sagemaker, current) or []
+        model = resources.get("modelName")
+        return retire_endpoint_config(sagemaker, config, fallback_models=[model] if model else [], keep_models=in_use)
+    except Exception as exc:
+        LOG.warning("resources of %s not retired", previous_job_id, exc_info=True)
+        return Cleanup(left=[f"resources of {previous_job_id} ({type(exc).__name__})"])
 
 
 def hand_over(store: JobStore, previous_job_id: str, new_job_id: str) -> None:

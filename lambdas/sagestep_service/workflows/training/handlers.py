@@ -44,9 +44,10 @@ def record_hpo_results(event: HpoResultsTask, context: LambdaContext) -> dict[st
 @metrics.log_metrics
 @event_parser(model=FinishDeploymentTask)
 def finish_deployment(event: FinishDeploymentTask, context: LambdaContext) -> dict[str, Any]:
-    """Hand the endpoint over (in-place update: a failure raises ``HandOverFailed``, which fails the job) or
-    evict old endpoints; then record the training job's final metrics (best effort: a model without metrics is
-    still served). Returns the metrics (for the notification) and the evicted endpoints."""
+    """Hand the endpoint over (in-place update: a failure raises ``HandOverFailed``, which fails the job; then the
+    previous job's endpoint config and model are deleted, best effort) or evict old endpoints; then record the
+    training job's final metrics (best effort: a model without metrics is still served). Returns the metrics (for
+    the notification), the evicted endpoints and, after a hand-over, what was retired."""
     settings = load(DeploymentSettings)
     store = JobStore(settings.jobs_table_name)
     sagemaker = aws.Clients().sagemaker
@@ -61,6 +62,10 @@ def finish_deployment(event: FinishDeploymentTask, context: LambdaContext) -> di
                 f"SUPERSEDED: {exc}"
             ) from exc
         result["supersededJobId"] = event.previousJobId
+        retired = deployment.retire_previous(store, sagemaker, event.previousJobId, event.endpointName)
+        result["retired"], result["notRetired"] = retired.deleted, retired.left
+        if retired.left:
+            logger.warning("previous resources not retired", extra={"left": retired.left})
     else:
         result["evicted"] = deployment.evict(
             store, sagemaker, settings.stack_name, event.endpointName, settings.max_endpoints

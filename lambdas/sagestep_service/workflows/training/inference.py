@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from sagestep_service.platform.errors import BadRequest, Conflict, NotFound, UpstreamError
 from sagestep_service.platform.jobs import JobStore
-from sagestep_service.platform.submission import owned_job
+from sagestep_service.platform.queries import owned
 from sagestep_service.workflows.training.models import InferRequest, InferResponse, TrainingKind, TrainingStatus
 from sagestep_service.workflows.training.sagemaker_resources import describe_endpoint, tag_map
 
@@ -17,13 +17,13 @@ from sagestep_service.workflows.training.sagemaker_resources import describe_end
 def resolve_endpoint(store: JobStore, sagemaker: Any, owner: str, stack_name: str, request: InferRequest) -> str:
     """The endpoint to call: the READY job's, or a named endpoint that one of the caller's jobs serves."""
     if request.jobId:
-        job = owned_job(store, request.jobId, owner, TrainingKind.MODEL, "jobId")
+        job = owned(store, request.jobId, owner, TrainingKind.MODEL, "jobId")
         endpoint = job.get("resources", {}).get("endpointName")
         if job["status"] != TrainingStatus.READY or not endpoint:
             raise Conflict(f"jobId: job {request.jobId!r} has no endpoint in service (status {job['status']})")
         return str(endpoint)
     assert request.endpointName is not None
-    unknown = NotFound(f"endpointName: no endpoint {request.endpointName!r}")
+    unknown = NotFound(f"endpointName: no endpoint {request.endpointName!r}", field="endpointName")
     if not request.endpointName.startswith(f"{TrainingKind.MODEL.value}-"):
         raise unknown  # sagestep names every endpoint after its job; IAM forbids describing the others
     described = describe_endpoint(sagemaker, request.endpointName)

@@ -8,17 +8,56 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from sagestep_service.platform.models import JobPage, JobView
-from sagestep_service.workflows.training import RUNNING_STATUSES
+from sagestep_service.workflows.training import RUNNING_STATUSES, reference_fields
 
 JOB_ID_PATTERN = r"^(model|hpo)-[a-z0-9-]{8,40}$"
 S3_URI_PATTERN = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.*)$")
 HYPERPARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,255}$")
+
+#: The hyperparameters sagestep's training container accepts (``PARSERS`` of
+#: containers/training/sagestep_training/hyperparameters.py: the Lambda asset does not ship that package, and
+#: tests/unit/test_hyperparameters.py keeps the two equal).
+CONTAINER_HYPERPARAMETERS = frozenset(
+    {
+        "target",
+        "problem_type",
+        "mode",
+        "hidden_layers",
+        "hidden_units",
+        "dropout",
+        "batch_norm",
+        "optimizer",
+        "activation",
+        "learning_rate",
+        "epochs",
+        "batch_size",
+        "lr_patience",
+        "early_stopping_patience",
+        "validation_fraction",
+        "seed",
+        "hpo_trials",
+        "hpo_data_fraction",
+        "hpo_epochs",
+    }
+)
+#: Container hyperparameters sagestep sets from the request, and the request field that sets each.
+SET_FROM_REQUEST = {
+    "target": "target",
+    "problem_type": "problemType",
+    "mode": "the route (POST /model trains, POST /hpo searches)",
+    "hpo_trials": "maxTrials (POST /hpo)",
+    "hpo_data_fraction": "dataFraction (POST /hpo)",
+    "hpo_epochs": "epochsPerTrial (POST /hpo)",
+}
+#: SageMaker's own hyperparameters (e.g. ``_tuning_objective_metric``) reach every container; never refused.
+SAGEMAKER_HYPERPARAMETER_PREFIXES = ("_", "sagemaker_")
 
 ProblemType = Literal["regression", "classification"]
 Scalar = str | int | float | bool
@@ -28,6 +67,15 @@ InstanceType = Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$", examp
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    #: Fields of the reference web app's body for this request -> sagestep's field (a 400 names it).
+    REFERENCE_FIELDS: ClassVar[Mapping[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reference_fields(cls, data: Any) -> Any:
+        reference_fields.reject(cls.__name__, data, cls.REFERENCE_FIELDS)
+        return data
 
 
 def _check_hyperparameters(value: dict[str, Scalar]) -> dict[str, Scalar]:
@@ -53,7 +101,13 @@ class DataSpec(_Strict):
         examples=["s3://my-data-bucket/housing/train.csv"],
     )
     target: str | None = Field(default=None, min_length=1, max_length=256, description="Target column.")
-    problemType: ProblemType | None = Field(default=None, description="Defaults to regression.")
+    problemType: ProblemType | None = Field(
+        default=None,
+        description="Inferred from a sample of the target column when omitted: a number that is not a whole number "
+        "means regression; else text means classification; else whole numbers mean classification when at most 2 "
+        "distinct, or at most 20 distinct with at least 5 rows each on average, and regression otherwise. The job "
+        "shows the decision (`problemType`, `problemTypeInferred`).",
+    )
 
     @field_validator("dataUri")
     @classmethod
@@ -98,6 +152,7 @@ class TrainRequest(DataSpec, _FromHpo):
     """``POST /model``: train a model and deploy it to an endpoint."""
 
     model_config = ConfigDict(validate_default=True)
+    REFERENCE_FIELDS = reference_fields.TRAIN
 
     hyperparameters: dict[str, Scalar] = Field(default_factory=dict)
     updateEndpointOf: JobId | None = Field(
@@ -121,6 +176,8 @@ class TrainRequest(DataSpec, _FromHpo):
 
 class HpoRequest(DataSpec):
     """``POST /hpo``: search hyperparameters."""
+
+    REFERENCE_FIELDS = reference_fields.HPO
 
     dataUri: str = Field(
         description="s3:// URI of a CSV file or a prefix of CSV files in the data bucket.",
@@ -172,6 +229,8 @@ Row = list[float]
 
 class InferRequest(_Strict):
     """``POST /infer``: predict with a deployed model."""
+
+    REFERENCE_FIELDS = reference_fields.INFER
 
     jobId: JobId | None = Field(default=None, description="A READY model job.")
     endpointName: str | None = Field(default=None, min_length=1, max_length=63)
@@ -279,6 +338,10 @@ class TrainingJobView(JobView):
 
     kind: TrainingKind
     status: TrainingStatus
+    problemType: ProblemType | None = Field(default=None, description="The problem the job trains for.")
+    problemTypeInferred: bool | None = Field(
+        default=None, description="Whether sagestep inferred `problemType` from the data (the request gave none)."
+    )
     metrics: dict[str, float] = Field(default_factory=dict)
     hpo: HpoResult | None = None
     supersededBy: str | None = None

@@ -200,9 +200,11 @@ def deployment_config(traffic_routing: str, alarm_name: str | None, deadline_sec
     return config
 
 
-def hpo_plan(settings: TrainingSettings, job_id: str, owner: str, request: HpoRequest) -> dict[str, Any]:
-    """Plan for HPO mode: one training job that searches in-container, or a native tuning job."""
-    problem_type = request.problemType or "regression"
+def hpo_plan(
+    settings: TrainingSettings, job_id: str, owner: str, request: HpoRequest, problem_type: str
+) -> dict[str, Any]:
+    """Plan for HPO mode: one training job that searches in-container, or a native tuning job, for
+    ``problem_type`` (the request's or the inferred one)."""
     definition = _job_definition(settings, job_id, request.dataUri, request.instanceType, request.maxRuntimeSeconds)
     fixed = {**request.hyperparameters, "target": request.target, "problem_type": problem_type}
     job_tags = tags(settings, job_id, owner)
