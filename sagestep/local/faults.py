@@ -10,6 +10,7 @@ Example::
     aws.faults.fail_next_training_job("ResourceLimitExceeded: no capacity")
     aws.faults.throttle("CreateEndpoint", count=20)
     aws.faults.lose_response("CreateTrainingJob")        # the job is created, the caller gets a 500
+    aws.faults.fail_call("CreateEndpointConfig", "ValidationException", "Invalid instance type")  # refused, no effect
     aws.faults.apply({"fault": "hang_next_endpoint"})   # same, from a JSON body
     aws.faults.armed()                                   # [ArmedFault("fail_next_training_job", 1, ...), ...]
     aws.faults.clear("throttle")                         # the throttles not yet hit; clear() disarms everything
@@ -31,6 +32,8 @@ DEFAULT_ENDPOINT_FAILURE = (
 DEFAULT_UPDATE_FAILURE = "Fault injected by the local emulator: the new endpoint configuration failed to deploy."
 DEFAULT_THROTTLE_MESSAGE = "Rate exceeded"
 LOST_RESPONSE_MESSAGE = "We encountered an internal error. Please try again. (fault injected: the call took effect)"
+DEFAULT_CALL_FAILURE_CODE = "ValidationException"
+DEFAULT_CALL_FAILURE_MESSAGE = "Fault injected by the local emulator: the request was refused."
 
 #: Every fault kind, in the order :meth:`Faults.armed` lists them (the ``"fault"`` of :meth:`Faults.apply`).
 FAULT_KINDS = (
@@ -40,6 +43,7 @@ FAULT_KINDS = (
     "fail_next_endpoint_update",
     "throttle",
     "lose_response",
+    "fail_call",
     "fail_function",
 )
 
@@ -62,8 +66,9 @@ class ArmedFault:
     """One armed fault as :meth:`Faults.armed` lists it.
 
     ``fault`` is its kind (one of :data:`FAULT_KINDS`), ``remaining`` how many more calls it will hit,
-    ``operation`` the SageMaker API of a per-call fault (``throttle``, ``lose_response``) as it was armed,
-    ``reason`` the failure reason of a failing job or endpoint, ``message`` a throttle's error message.
+    ``operation`` the SageMaker API of a per-call fault (``throttle``, ``lose_response``, ``fail_call``) as it was
+    armed, ``reason`` the failure reason of a failing job or endpoint, ``message`` the error message of a throttle or
+    a refused call, ``code`` the error code of a refused call.
     """
 
     fault: str
@@ -71,6 +76,7 @@ class ArmedFault:
     operation: str | None = None
     reason: str | None = None
     message: str | None = None
+    code: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of the admin route (fields that do not apply are left out)."""
@@ -80,6 +86,7 @@ class ArmedFault:
             "operation": self.operation,
             "reason": self.reason,
             "message": self.message,
+            "code": self.code,
         }
         return {name: value for name, value in fields.items() if value is not None}
 
@@ -92,16 +99,18 @@ class ArmedFault:
             operation=value.get("operation"),
             reason=value.get("reason"),
             message=value.get("message"),
+            code=value.get("code"),
         )
 
 
 @dataclass
 class _PerCall:
-    """A per-call fault of one operation: the name it was first armed with, calls left, throttle message."""
+    """A per-call fault of one operation: the name it was first armed with, calls left, error message and code."""
 
     operation: str
     count: int
     message: str = ""
+    code: str = ""
 
 
 class Faults:
@@ -114,6 +123,7 @@ class Faults:
         self._update: deque[str] = deque()
         self._throttles: dict[str, _PerCall] = {}
         self._lost: dict[str, _PerCall] = {}
+        self._refused: dict[str, _PerCall] = {}
         self._functions: dict[str, _PerCall] = {}
 
     # Arming ----------------------------------------------------------------------------------------
@@ -157,6 +167,23 @@ class Faults:
         with self._lock:
             self._lost.setdefault(normalise_operation(operation), _PerCall(operation, 0)).count += count
 
+    def fail_call(
+        self,
+        operation: str,
+        code: str = DEFAULT_CALL_FAILURE_CODE,
+        message: str = DEFAULT_CALL_FAILURE_MESSAGE,
+        count: int = 1,
+    ) -> None:
+        """The next ``count`` calls of the SageMaker API ``operation`` are refused without taking effect: a client
+        error (status 400) with ``code`` and ``message``, as a bad request (``ValidationException``), an exceeded
+        quota (``ResourceLimitExceeded``) or a missing permission (``AccessDeniedException``) is answered."""
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        with self._lock:
+            entry = self._refused.setdefault(normalise_operation(operation), _PerCall(operation, 0))
+            entry.count += count
+            entry.message, entry.code = message, code
+
     def fail_function(self, function: str, count: int = 1) -> None:
         """The next ``count`` invocations of the Lambda function whose name contains ``function`` (e.g.
         ``WaitResume``) raise before the handler runs, as a crashed or timed-out function does: asynchronous
@@ -170,8 +197,8 @@ class Faults:
         """Arm a fault described by a JSON object, for an HTTP admin route.
 
         ``{"fault": "fail_next_training_job" | "fail_next_endpoint" | "hang_next_endpoint" |
-        "fail_next_endpoint_update" | "throttle" | "lose_response", "reason": ..., "operation": ...,
-        "count": ...}``
+        "fail_next_endpoint_update" | "throttle" | "lose_response" | "fail_call" | "fail_function", "reason": ...,
+        "operation": ..., "count": ..., "code": ..., "message": ...}``
         """
         kind = spec.get("fault")
         reason = spec.get("reason")
@@ -193,6 +220,16 @@ class Faults:
             if not operation:
                 raise ValueError("a lose_response fault needs 'operation'")
             self.lose_response(str(operation), int(spec.get("count", 1)))
+        elif kind == "fail_call":
+            operation = spec.get("operation")
+            if not operation:
+                raise ValueError("a fail_call fault needs 'operation'")
+            self.fail_call(
+                str(operation),
+                spec.get("code") or DEFAULT_CALL_FAILURE_CODE,
+                spec.get("message") or DEFAULT_CALL_FAILURE_MESSAGE,
+                int(spec.get("count", 1)),
+            )
         elif kind == "fail_function":
             operation = spec.get("operation")
             if not operation:
@@ -235,6 +272,8 @@ class Faults:
                 self._throttles.clear()
             if fault in (None, "lose_response"):
                 self._lost.clear()
+            if fault in (None, "fail_call"):
+                self._refused.clear()
             if fault in (None, "fail_function"):
                 self._functions.clear()
             return cleared
@@ -248,6 +287,10 @@ class Faults:
             *_runs(("fail_next_endpoint_update", reason) for reason in self._update),
             *(ArmedFault("throttle", t.count, operation=t.operation, message=t.message) for t in throttles),
             *(ArmedFault("lose_response", lost.count, operation=lost.operation) for lost in self._lost.values()),
+            *(
+                ArmedFault("fail_call", r.count, operation=r.operation, message=r.message, code=r.code)
+                for r in self._refused.values()
+            ),
             *(ArmedFault("fail_function", f.count, operation=f.operation) for f in self._functions.values()),
         ]
 
@@ -288,6 +331,18 @@ class Faults:
             if entry.count <= 0:
                 del self._lost[key]
             return True
+
+    def take_call_failure(self, operation: str) -> tuple[str, str] | None:
+        """``(code, message)`` if this call of ``operation`` must be refused (a ``fail_call`` fault), else None."""
+        key = normalise_operation(operation)
+        with self._lock:
+            entry = self._refused.get(key)
+            if entry is None:
+                return None
+            entry.count -= 1
+            if entry.count <= 0:
+                del self._refused[key]
+            return entry.code, entry.message
 
     def take_function_failure(self, function_name: str) -> bool:
         """Whether this invocation of ``function_name`` must fail (a ``fail_function`` fault matches it)."""

@@ -354,6 +354,47 @@ def test_throttled_create_endpoint_is_retried_by_the_state_machine(aws: LocalAws
     assert wait_endpoint(aws, endpoint)["EndpointStatus"] == "InService"
 
 
+def test_a_refused_call_answers_its_client_error_and_takes_no_effect(aws: LocalAws) -> None:
+    # Given the next CreateEndpointConfig is refused as a bad request
+    sagemaker = aws.client("sagemaker")
+    config = create_model(aws)
+    model = sagemaker.describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"][0]["ModelName"]
+    aws.faults.fail_call("CreateEndpointConfig", "ValidationException", "Invalid instance type ml.nope")
+    variants = [{"VariantName": "AllTraffic", "ModelName": model, "InstanceType": "ml.m5.large"}]
+    # When it is called / Then it fails with that error and status, and nothing was created
+    name = unique("config")
+    with pytest.raises(ClientError) as refused:
+        sagemaker.create_endpoint_config(EndpointConfigName=name, ProductionVariants=variants)
+    assert refused.value.response["Error"] == {
+        "Code": "ValidationException",
+        "Message": "Invalid instance type ml.nope",
+    }
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    with pytest.raises(ClientError, match="Could not find endpoint configuration"):
+        sagemaker.describe_endpoint_config(EndpointConfigName=name)
+    # And the fault fired once: the next call goes through
+    again = unique("config")
+    sagemaker.create_endpoint_config(EndpointConfigName=again, ProductionVariants=variants)
+    assert sagemaker.describe_endpoint_config(EndpointConfigName=again)["EndpointConfigName"] == again
+
+
+def test_a_create_of_a_name_in_use_is_refused_as_on_aws(aws: LocalAws) -> None:
+    # Given a model and an endpoint config (moto alone would replace them on a second create)
+    sagemaker = aws.client("sagemaker")
+    config = create_model(aws)
+    existing = sagemaker.describe_endpoint_config(EndpointConfigName=config)
+    model = sagemaker.describe_model(ModelName=existing["ProductionVariants"][0]["ModelName"])
+    # When each is created again under its name / Then SageMaker's ValidationException names it
+    with pytest.raises(ClientError, match=f'Cannot create already existing model "{model["ModelArn"]}"'):
+        sagemaker.create_model(
+            ModelName=model["ModelName"], PrimaryContainer=model["PrimaryContainer"], ExecutionRoleArn=ROLE
+        )
+    with pytest.raises(ClientError, match="Cannot create already existing endpoint configuration") as again:
+        sagemaker.create_endpoint_config(EndpointConfigName=config, ProductionVariants=existing["ProductionVariants"])
+    assert again.value.response["Error"]["Code"] == "ValidationException"
+    assert existing["EndpointConfigArn"] in again.value.response["Error"]["Message"]
+
+
 def test_endpoint_in_service_answers_invocations_and_model_errors(aws: LocalAws) -> None:
     # Given an endpoint for a model with bias 10
     endpoint = unique("ep")
@@ -640,3 +681,11 @@ def test_tuning_job_sync_runs_the_trainings_and_picks_the_best(aws: LocalAws) ->
     assert trial["HyperParameters"]["bias"] == "1"
     assert trial["HyperParameters"]["_tuning_objective_metric"] == "validation:loss"
     assert trial["TuningJobArn"].endswith(f"hyper-parameter-tuning-job/{name}")
+    # And a second tuning job of that name is refused, as on AWS (moto would replace the first)
+    create = definition["States"]["Tune"]["Parameters"]
+    request = {key.removesuffix(".$"): value for key, value in create.items() if not key.endswith(".$")}
+    with pytest.raises(
+        ClientError, match=f"A hyperparameter tuning job with the name, {name}, already exists"
+    ) as again:
+        aws.client("sagemaker").create_hyper_parameter_tuning_job(HyperParameterTuningJobName=name, **request)
+    assert again.value.response["Error"]["Code"] == "ResourceInUse"

@@ -20,6 +20,7 @@ def every_kind() -> Faults:
     faults.fail_next_endpoint_update("bad variant")
     faults.throttle("CreateEndpoint", count=20)
     faults.lose_response("CreateTrainingJob")
+    faults.fail_call("CreateEndpointConfig", "ResourceLimitExceeded", "quota reached")
     faults.fail_function("WaitResume", count=3)
     return faults
 
@@ -36,6 +37,9 @@ def test_every_armed_fault_is_listed_with_its_operation_and_what_is_left() -> No
         ArmedFault("fail_next_endpoint_update", 1, reason="bad variant"),
         ArmedFault("throttle", 20, operation="CreateEndpoint", message=DEFAULT_THROTTLE_MESSAGE),
         ArmedFault("lose_response", 1, operation="CreateTrainingJob"),
+        ArmedFault(
+            "fail_call", 1, operation="CreateEndpointConfig", message="quota reached", code="ResourceLimitExceeded"
+        ),
         ArmedFault("fail_function", 3, operation="WaitResume"),
     ]
 
@@ -76,6 +80,32 @@ def test_a_per_call_fault_counts_down_as_calls_hit_it() -> None:
     assert faults.take_lost_response("CreateTrainingJob")
     assert not faults.take_lost_response("CreateTrainingJob")
     assert [armed.fault for armed in faults.armed()] == ["throttle"]
+
+
+def test_a_refused_call_answers_its_code_and_message_as_often_as_armed() -> None:
+    faults = Faults()
+    faults.fail_call("CreateEndpointConfig", count=2)
+    assert faults.take_call_failure("create_endpoint_config") == (
+        "ValidationException",
+        "Fault injected by the local emulator: the request was refused.",
+    )
+    assert faults.take_call_failure("CreateEndpoint") is None
+    assert faults.armed() == [
+        ArmedFault(
+            "fail_call",
+            1,
+            operation="CreateEndpointConfig",
+            message="Fault injected by the local emulator: the request was refused.",
+            code="ValidationException",
+        )
+    ]
+    faults.apply({"fault": "fail_call", "operation": "CreateModel", "code": "AccessDeniedException"})
+    assert faults.take_call_failure("CreateEndpointConfig") is not None
+    assert faults.take_call_failure("CreateEndpointConfig") is None
+    assert faults.take_call_failure("CreateModel") == (
+        "AccessDeniedException",
+        "Fault injected by the local emulator: the request was refused.",
+    )
 
 
 def test_clear_disarms_everything_and_returns_what_was_armed() -> None:
@@ -120,8 +150,10 @@ def test_clear_of_an_unknown_kind_is_refused_naming_the_kinds() -> None:
 def test_the_json_form_leaves_out_what_does_not_apply_and_reads_back() -> None:
     throttle = ArmedFault("throttle", 18, operation="CreateEndpoint", message="Rate exceeded")
     hang = ArmedFault("hang_next_endpoint", 1)
+    refused = ArmedFault("fail_call", 1, operation="CreateModel", message="no", code="ValidationException")
     assert hang.to_json() == {"fault": "hang_next_endpoint", "remaining": 1}
-    assert [ArmedFault.from_json(armed.to_json()) for armed in (throttle, hang)] == [throttle, hang]
+    assert refused.to_json()["code"] == "ValidationException"
+    assert [ArmedFault.from_json(armed.to_json()) for armed in (throttle, hang, refused)] == [throttle, hang, refused]
 
 
 def test_a_function_failure_hits_the_functions_whose_name_contains_it_count_times() -> None:

@@ -15,8 +15,9 @@ itself is split by concern:
 Every status change puts an ``aws.sagemaker`` event on the default EventBridge bus ("SageMaker Training Job
 State Change", "SageMaker HyperParameter Tuning Job State Change", "SageMaker Endpoint State Change"), shaped
 as AWS documents them: timestamps in epoch milliseconds, ``Tags`` as a map. Faults armed in
-:class:`~sagestep.local.faults.Faults` (failed or hanging jobs and endpoints, throttled calls, lost
-responses) fire where AWS would fail.
+:class:`~sagestep.local.faults.Faults` (failed or hanging jobs and endpoints, refused or throttled calls, lost
+responses) fire where AWS would fail. A create of a name in use is refused with AWS's error (moto replaces the
+resource), so that a retried create whose first response was lost meets what it created, as on AWS.
 """
 
 from __future__ import annotations
@@ -187,10 +188,19 @@ class SageMakerEmulator(LocalService):
 
         patcher.replace(SageMakerModelBackend, "create_training_job", create_training_job)
 
-        # CreateHyperParameterTuningJob: moto returns a Completed job with fake best-job data.
+        # CreateHyperParameterTuningJob: moto returns a Completed job with fake best-job data, and replaces a job
+        # of the same name.
         original_create_tuning = SageMakerModelBackend.create_hyper_parameter_tuning_job
+        tuning_signature = inspect.signature(original_create_tuning)
 
         def create_hyper_parameter_tuning_job(backend: Any, *args: Any, **kwargs: Any) -> Any:
+            arguments = tuning_signature.bind(backend, *args, **kwargs).arguments
+            requested = arguments["hyper_parameter_tuning_job_name"]
+            if requested in backend.hyper_parameter_tuning_jobs:
+                raise ResourceInUseException(
+                    message=f"A hyperparameter tuning job with the name, {requested}, already exists. "
+                    "Choose a different name."
+                )
             arn = original_create_tuning(backend, *args, **kwargs)
             name = arn.rsplit("/", 1)[-1]
             tuning = next(
@@ -202,6 +212,29 @@ class SageMakerEmulator(LocalService):
             return arn
 
         patcher.replace(SageMakerModelBackend, "create_hyper_parameter_tuning_job", create_hyper_parameter_tuning_job)
+
+        # CreateModel, CreateEndpointConfig: moto replaces a resource of the same name (AWS refuses).
+        original_create_model = SageMakerModelBackend.create_model
+        original_create_endpoint_config = SageMakerModelBackend.create_endpoint_config
+
+        def create_model(backend: Any, model_name: str, *args: Any, **kwargs: Any) -> Any:
+            if model_name in backend._models:
+                from moto.sagemaker.exceptions import ValidationError
+
+                arn = backend._models[model_name].arn
+                raise ValidationError(message=f'Cannot create already existing model "{arn}".')
+            return original_create_model(backend, model_name, *args, **kwargs)
+
+        def create_endpoint_config(backend: Any, endpoint_config_name: str, *args: Any, **kwargs: Any) -> Any:
+            if endpoint_config_name in backend.endpoint_configs:
+                from moto.sagemaker.exceptions import ValidationError
+
+                arn = backend.endpoint_configs[endpoint_config_name].endpoint_config_arn
+                raise ValidationError(message=f'Cannot create already existing endpoint configuration "{arn}".')
+            return original_create_endpoint_config(backend, endpoint_config_name, *args, **kwargs)
+
+        patcher.replace(SageMakerModelBackend, "create_model", create_model)
+        patcher.replace(SageMakerModelBackend, "create_endpoint_config", create_endpoint_config)
 
         # CreateEndpoint: moto marks the endpoint InService at once and silently replaces an
         # existing endpoint of the same name (AWS refuses).
@@ -279,12 +312,15 @@ class SageMakerEmulator(LocalService):
         ):
             patcher.replace(SageMakerResponse, function.__name__, function)
 
-        # Throttling faults: answered before moto dispatches the action. Lost responses: the action takes
-        # effect, then the caller gets a 500 InternalFailure instead of its result.
+        # Refused calls and throttling faults: answered before moto dispatches the action. Lost responses: the
+        # action takes effect, then the caller gets a 500 InternalFailure instead of its result.
         original_call_action = SageMakerResponse.call_action
 
         def call_action(response: Any) -> Any:
             action = response._get_action()
+            refused = faults.take_call_failure(action)
+            if refused is not None:
+                return _json_error(400, *refused)
             message = faults.take_throttle(action)
             if message is not None:
                 return _json_error(400, "ThrottlingException", message)
