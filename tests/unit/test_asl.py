@@ -1,5 +1,6 @@
 """Static checks of every ASL definition in statemachines/, as deployed (`stacks.platform.asl.load_definition`:
-status writes expanded): structure, reachability, failure handling, status writes."""
+status writes and SageMaker calls expanded): structure, reachability, failure handling, status writes, SageMaker
+error handling."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from stacks.platform import asl, constants, status_writes
+from stacks.platform import asl, constants, sagemaker_calls, status_writes
 
 SOURCES = sorted(constants.STATEMACHINES_DIR.glob("*.asl.json"))
 NAMES = [path.name.removesuffix(".asl.json") for path in SOURCES]
@@ -72,14 +73,55 @@ def test_every_non_terminal_state_continues(definition: dict[str, Any]) -> None:
         assert successors(state) or state.get("End"), f"{name} neither continues nor ends"
 
 
+def is_sagemaker_call(state: dict[str, Any]) -> bool:
+    """A Task of the optimised SageMaker integration (what `sagestep:sagemaker:<action>` expands into)."""
+    return state.get("Resource", "").startswith(sagemaker_calls.INTEGRATION_PREFIX)
+
+
 def test_every_task_retries_transient_errors(definition: dict[str, Any]) -> None:
     for name, state in definition["States"].items():
         if state["Type"] == "Task":
-            assert state.get("Retry"), f"{name} has no Retry"
-            for retrier in state["Retry"]:
+            # A SageMaker call's transient errors are told apart by their cause, after its Catch (next test).
+            assert state.get("Retry") or is_sagemaker_call(state), f"{name} has no Retry"
+            for retrier in state.get("Retry", []):
                 # A failed job must fail the run, not be started again.
                 assert "States.TaskFailed" not in retrier["ErrorEquals"], name
                 assert "States.ALL" not in retrier["ErrorEquals"], name
+
+
+def test_no_sagemaker_client_error_is_retried_by_its_name(definition: dict[str, Any]) -> None:
+    # Every SageMaker client error has this one name: a Retry on it retries bad requests with the throttled ones.
+    for name, state in definition["States"].items():
+        for retrier in state.get("Retry", []):
+            assert sagemaker_calls.CLIENT_ERROR not in retrier["ErrorEquals"], f"{name} retries every SageMaker error"
+        if is_sagemaker_call(state):
+            assert "Retry" not in state, f"{name}: a SageMaker call is retried after its cause is read, not by Retry"
+
+
+def test_every_sagemaker_client_error_is_told_apart_by_its_cause(definition: dict[str, Any]) -> None:
+    states = definition["States"]
+    for name, state in states.items():
+        if not is_sagemaker_call(state):
+            continue
+        first, *rest = state["Catch"]
+        assert first["ErrorEquals"] == [sagemaker_calls.CLIENT_ERROR], name
+        choice = states[first["Next"]]
+        assert choice["Type"] == "Choice", name
+        rules = json.dumps(choice["Choices"])
+        assert f'"Variable": "{first["ResultPath"]}.Cause", "StringMatches"' in rules, name
+        # Whatever is neither transient nor done already goes into the same failure path as any other error.
+        rejected = states[choice["Default"]]
+        failure = next(c for c in rest if "States.ALL" in c["ErrorEquals"])
+        assert (rejected["InputPath"], rejected["ResultPath"], rejected["Next"]) == (
+            first["ResultPath"],
+            failure["ResultPath"],
+            failure["Next"],
+        ), name
+
+
+def test_sagemaker_is_called_only_through_the_shared_call(source: dict[str, Any]) -> None:
+    for name, state in source["States"].items():
+        assert not is_sagemaker_call(state), f"{name} calls SageMaker by hand: use {sagemaker_calls.RESOURCE_PREFIX}*"
 
 
 def test_every_work_task_is_caught_into_the_failure_path(definition: dict[str, Any]) -> None:
@@ -112,7 +154,10 @@ def test_placeholders_are_simple_names(definition: dict[str, Any]) -> None:
 
 
 def test_no_platform_resource_is_left_unexpanded(definition: dict[str, Any]) -> None:
-    assert asl.PREFIX not in json.dumps(definition)
+    # (Tag keys such as sagestep:job-id may appear in the deployed ASL; Resources may not.)
+    resources = re.findall(r'"Resource": "([^"]*)"', json.dumps(definition))
+    assert resources
+    assert [resource for resource in resources if resource.startswith(asl.PREFIX)] == []
 
 
 def test_statuses_are_written_only_through_the_shared_status_write(source: dict[str, Any]) -> None:
