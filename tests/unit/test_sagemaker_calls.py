@@ -111,6 +111,7 @@ SYNC_OUTPUT = {
 
 
 def create_endpoint(**changes: Any) -> dict[str, Any]:
+    """The source's CreateEndpoint call with ``changes`` (a field set to ``...`` is left out)."""
     state = json.loads(json.dumps(CALLS["CreateEndpoint"]))
     state.update(changes)
     return {key: value for key, value in state.items() if value is not ...}
