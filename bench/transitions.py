@@ -204,7 +204,7 @@ def run_job(bench: Bench, mode: str, t: float, d: float, timeout: float) -> Run:
         job = bench.client.train(
             dataUri=bench.data_uri,
             target=REGRESSION_TARGET,
-            hyperparameters={"sleep": t, "serve_delay_seconds": d},
+            hyperparameters={"_sleep": t, "_serve_delay_seconds": d},
             idempotency_key=key,
         )
         wanted = {"READY"}
@@ -215,7 +215,7 @@ def run_job(bench: Bench, mode: str, t: float, d: float, timeout: float) -> Run:
             strategy=mode,
             maxTrials=2 if mode == "sagemaker" else 3,
             maxParallelTrials=2 if mode == "sagemaker" else 1,
-            hyperparameters={"sleep": t},
+            hyperparameters={"_sleep": t},
             idempotency_key=key,
         )
         wanted = {"HPO_COMPLETED"}

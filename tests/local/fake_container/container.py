@@ -40,7 +40,9 @@ def _write_json(value: object, *parts: str) -> None:
 
 def train() -> int:
     with open(_path("input", "config", "hyperparameters.json")) as f:
-        hyperparameters = json.load(f)
+        given = json.load(f)
+    # Through the API only the real container's names and `_*` ones pass: `_sleep` is read as `sleep`.
+    hyperparameters = {**given, **{name[1:]: value for name, value in given.items() if name.startswith("_")}}
     time.sleep(float(hyperparameters.get("sleep", 0)))
     if hyperparameters.get("fail"):
         with open(_path("output", "failure"), "w") as f:
