@@ -147,6 +147,8 @@ FAULT_KINDS = {
     "fail-update": "fail_next_endpoint_update",
     "throttle": "throttle",
     "lose-response": "lose_response",
+    "fail-call": "fail_call",
+    "fail-function": "fail_function",
 }
 _CLI_KINDS = {fault: kind for kind, fault in FAULT_KINDS.items()}
 
@@ -273,3 +275,30 @@ def fault_lose_response(
 ) -> None:
     """The next --count calls of --operation take effect, but the caller gets a 500 instead of the response."""
     _arm(ctx, {"fault": "lose_response", "operation": operation, "count": count}, json_out)
+
+
+@fault_app.command("fail-call")
+def fault_fail_call(
+    ctx: typer.Context,
+    operation: OperationOpt,
+    code: Annotated[str, typer.Option("--code", help="The error code, e.g. ValidationException.")] = (
+        "ValidationException"
+    ),
+    count: CountOpt = 1,
+    json_out: JsonOpt = False,
+) -> None:
+    """The next --count calls of --operation are refused with a client error --code, without effect."""
+    _arm(ctx, {"fault": "fail_call", "operation": operation, "code": code, "count": count}, json_out)
+
+
+@fault_app.command("fail-function")
+def fault_fail_function(
+    ctx: typer.Context,
+    function: Annotated[
+        str, typer.Option("--function", help="A Lambda function of the stack, e.g. WaitResume.", show_default=False)
+    ],
+    count: CountOpt = 1,
+    json_out: JsonOpt = False,
+) -> None:
+    """The next --count invocations of --function fail (asynchronous ones are retried, then dead-lettered)."""
+    _arm(ctx, {"fault": "fail_function", "operation": function, "count": count}, json_out)

@@ -571,6 +571,25 @@ class TestLocalFaults:
             "faults": [{"fault": "throttle", "remaining": 20, "operation": "CreateEndpoint"}]
         }
 
+    def test_a_function_failure_and_a_refused_call_are_armed_by_name(self) -> None:
+        client = FakeClient()
+        result = run(["local", "fault", "fail-function", "--function", "WaitResume", "--count", "3"], client)
+        assert result.exit_code == 0, result.output
+        call = ["local", "fault", "fail-call", "--operation", "CreateEndpointConfig", "--code", "ResourceLimitExceeded"]
+        assert run(call, client).exit_code == 0
+        assert client.calls == [
+            ("local_faults", {"fault": "fail_function", "operation": "WaitResume", "count": 3}),
+            (
+                "local_faults",
+                {
+                    "fault": "fail_call",
+                    "operation": "CreateEndpointConfig",
+                    "code": "ResourceLimitExceeded",
+                    "count": 1,
+                },
+            ),
+        ]
+
     @pytest.mark.parametrize("args", [["local", "fault", "list"], ["local", "fault"]], ids=["list", "no command"])
     def test_list_shows_each_armed_fault_with_what_is_left(self, args: list[str]) -> None:
         # Given a throttle of which 18 calls are left and a hanging endpoint
