@@ -28,8 +28,13 @@ class Untraced:
         return method
 
 
+#: Every call these functions make to another service is an AWS call through boto3. Without a list, the tracer
+#: imports and patches every library the X-Ray SDK supports that is installed (sqlite3, requests, httpx, ...).
+PATCHED_MODULES = ("botocore",)
+
+
 def _tracer() -> Tracer | Untraced:
-    return Untraced() if Tracer._is_tracer_disabled() else Tracer()
+    return Untraced() if Tracer._is_tracer_disabled() else Tracer(patch_modules=PATCHED_MODULES)
 
 
 logger = Logger()
