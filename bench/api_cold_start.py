@@ -1,28 +1,38 @@
 """API Lambda cold start: import + first request of the API handler in a fresh interpreter, vs `import boto3`.
 
-Figures are ratios to ``import boto3`` alone, measured in the same run.
+Figures are ratios to ``import boto3`` alone and to a minimal boto3 handler, measured in the same run.
 
 The parent synthesizes the real stack (cached), starts the embedded AWS (``LocalAws``: a moto server on
 127.0.0.1), provisions the template into it and seeds the jobs table with 20 model jobs of one owner
 (through the real submission logic, with the execution start stubbed out). Then, for ``--rounds``
-rounds, it spawns fresh ``python -c`` interpreters, each measuring inside itself with ``perf_counter``:
+rounds, it spawns fresh ``python -c`` interpreters, each measuring inside itself with ``perf_counter`` (wall)
+and ``process_time`` (CPU, less sensitive to other load on the machine):
 
 - (a) ``import boto3``;
 - (b) ``import sagestep_service.platform.api``, then the first request ``GET /model`` (an API Gateway
   proxy event with the Cognito authorizer's claims; a real DynamoDB Query against the moto server
   through ``AWS_ENDPOINT_URL``), then a second, warm request;
-- (c) ``import boto3``, ``boto3.client("dynamodb")`` and a first ``query`` of the same index.
+- (t) (b) with tracing on, as the stack deploys the function (active tracing): ``LAMBDA_TASK_ROOT`` and a
+  sampled ``_X_AMZN_TRACE_ID`` set, so Powertools' ``Tracer`` loads the X-Ray SDK (which drops its marker file
+  /tmp/.aws-xray/initialized), patches botocore and sends the subsegments to the daemon address 127.0.0.1:2000
+  (UDP; nothing listens);
+- (c) the minimal boto3 handler: ``import boto3``, ``boto3.client("dynamodb")`` and a first ``query`` of
+  the same index;
+- (d) the smallest handler on the same framework: Powertools' ``APIGatewayRestResolver(enable_validation=True)``
+  with one ``GET /model`` route returning a pydantic page of the items (c)'s query reads: what any API built
+  this way pays before its own code.
 
 The children get the provisioned ``Api`` function's environment (as the local runtime gives it, with
-Powertools tracing and metrics disabled) and fake credentials, so no credential lookup leaves the
-machine. The order of (a), (b), (c) rotates between rounds. A last child runs (b) under
-``-X importtime`` to show which packages the import and the first request spend their time in.
+Powertools tracing and metrics disabled, except in (t)) and fake credentials, so no credential lookup leaves
+the machine; (b) and (t) report where they imported ``sagestep_service`` from, which must be this checkout.
+The order of the cases rotates between rounds. A last child runs (b) under ``-X importtime`` to show which
+packages the import and the first request spend their time in.
 
-    .venv/bin/python -m bench.api_cold_start [--rounds 7]
+    .venv/bin/python -m bench.api_cold_start [--rounds 9]
 
-Bytecode caches are warm (as in a Lambda package that ships ``__pycache__``); the interpreter's own
-start-up (spawn to the first measured line) and exit (result printed to process reaped) are outside
-every figure and shown beside them (medians, parent's wall clock).
+Bytecode caches are warm (the Lambda asset ships no ``__pycache__``, so a deployed cold start also compiles what
+it imports: bench/README.md); the interpreter's own start-up (spawn to the first measured line) and exit (result
+printed to process reaped) are outside every figure and shown beside them (medians, parent's wall clock).
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ import sys
 import time
 import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from sagestep.local.cloudformation import FunctionSpec, provision, synthesize_assembly
@@ -46,6 +57,13 @@ from sagestep.local.runtime import LOCAL_HANDLER_ENVIRONMENT, LOCAL_TRAINING_IMA
 API_HANDLER = "sagestep_service.platform.api.handler"
 OWNER = "3f0c9a4e-bench-owner"
 SEEDED_JOBS = 20
+#: What the Lambda service sets for an invocation of a function with active tracing (sampled).
+TRACED_ENVIRONMENT = {
+    "LAMBDA_TASK_ROOT": str(REPO / "lambdas"),
+    "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+    "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
+    "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+}
 MARK = "BENCH-RESULT "
 START_MARK = "BENCH-IMPORT-START"
 REQUEST_MARK = "BENCH-REQUEST-START"
@@ -61,47 +79,89 @@ class Context:
         return 29000
 """
 
-CHILDREN = {
-    "a": f"""
-import json, sys, time
-w0, t0 = time.time(), time.perf_counter()
-import boto3
-t1 = time.perf_counter()
-print({MARK!r} + json.dumps({{"import": t1 - t0, "w0": w0, "w1": time.time()}}))
-""",
-    "b": f"""
+API_CHILD = f"""
 import json, sys, time
 {CONTEXT_CLASS}
 event = json.loads(sys.argv[1])
 sys.stderr.write({START_MARK!r} + "\\n"); sys.stderr.flush()
-w0, t0 = time.time(), time.perf_counter()
+w0, t0, c0 = time.time(), time.perf_counter(), time.process_time()
 from sagestep_service.platform.api import handler
 t1 = time.perf_counter()
 sys.stderr.write({REQUEST_MARK!r} + "\\n"); sys.stderr.flush()
 first = handler(event, Context())
-t2 = time.perf_counter()
+t2, c2 = time.perf_counter(), time.process_time()
 second = handler(event, Context())
 t3 = time.perf_counter()
 items = len(json.loads(first["body"]).get("items", [])) if first.get("body") else -1
 print({MARK!r} + json.dumps({{
-    "import": t1 - t0, "first": t2 - t1, "warm": t3 - t2,
-    "status": [first["statusCode"], second["statusCode"]], "items": items, "w0": w0, "w1": time.time(),
+    "import": t1 - t0, "first": t2 - t1, "warm": t3 - t2, "cpu": c2 - c0,
+    "status": [first["statusCode"], second["statusCode"]], "items": items,
+    "origin": sys.modules["sagestep_service"].__file__, "xray": "aws_xray_sdk.core" in sys.modules,
+    "w0": w0, "w1": time.time(),
 }}))
+"""
+
+CHILDREN = {
+    "a": f"""
+import json, sys, time
+w0, t0, c0 = time.time(), time.perf_counter(), time.process_time()
+import boto3
+t1, c1 = time.perf_counter(), time.process_time()
+print({MARK!r} + json.dumps({{"import": t1 - t0, "cpu": c1 - c0, "w0": w0, "w1": time.time()}}))
 """,
+    "b": API_CHILD,
+    "t": API_CHILD,
     "c": f"""
 import json, sys, time
 query = json.loads(sys.argv[1])
-w0, t0 = time.time(), time.perf_counter()
+w0, t0, c0 = time.time(), time.perf_counter(), time.process_time()
 import boto3
 t1 = time.perf_counter()
 client = boto3.client("dynamodb")
 t2 = time.perf_counter()
 response = client.query(**query)
-t3 = time.perf_counter()
+t3, c3 = time.perf_counter(), time.process_time()
 client.query(**query)
 t4 = time.perf_counter()
 print({MARK!r} + json.dumps({{
-    "import": t1 - t0, "client": t2 - t1, "query": t3 - t2, "warm": t4 - t3, "items": response["Count"],
+    "import": t1 - t0, "client": t2 - t1, "query": t3 - t2, "warm": t4 - t3, "cpu": c3 - c0,
+    "items": response["Count"], "w0": w0, "w1": time.time(),
+}}))
+""",
+    "d": f"""
+import json, sys, time
+{CONTEXT_CLASS}
+event, query = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+w0, t0, c0 = time.time(), time.perf_counter(), time.process_time()
+import boto3
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from pydantic import BaseModel
+
+class Job(BaseModel):
+    jobId: str
+    kind: str
+    status: str
+    createdAt: str
+
+class Page(BaseModel):
+    items: list[Job]
+    nextCursor: str | None = None
+
+app = APIGatewayRestResolver(enable_validation=True)
+
+@app.get("/model")
+def list_models() -> Page:
+    items = boto3.client("dynamodb").query(**query)["Items"]
+    return Page(items=[{{name: value["S"] for name, value in item.items() if "S" in value}} for item in items])
+
+t1 = time.perf_counter()
+first = app.resolve(event, Context())
+t2, c2 = time.perf_counter(), time.process_time()
+second = app.resolve(event, Context())
+t3 = time.perf_counter()
+print({MARK!r} + json.dumps({{
+    "import": t1 - t0, "first": t2 - t1, "warm": t3 - t2, "cpu": c2 - c0,
+    "status": [first["statusCode"], second["statusCode"]], "items": len(json.loads(first["body"])["items"]),
     "w0": w0, "w1": time.time(),
 }}))
 """,
@@ -163,10 +223,12 @@ def seed(api: FunctionSpec) -> None:
         submitter.submit_training(OWNER, request, f"bench-{i}")
 
 
-def run_child(kind: str, argument: str, env: Mapping[str, str], flags: tuple[str, ...] = ()) -> dict[str, Any]:
+def run_child(
+    kind: str, arguments: tuple[str, ...], env: Mapping[str, str], flags: tuple[str, ...] = ()
+) -> dict[str, Any]:
     spawned = time.time()
     result = subprocess.run(
-        [sys.executable, *flags, "-c", CHILDREN[kind], argument],
+        [sys.executable, *flags, "-c", CHILDREN[kind], *arguments],
         env=dict(env),
         capture_output=True,
         text=True,
@@ -215,7 +277,7 @@ def load() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7, help="fresh interpreters per measurement")
+    parser.add_argument("--rounds", type=int, default=9, help="fresh interpreters per measurement")
     args = parser.parse_args()
     print(load())
     started = time.perf_counter()
@@ -236,6 +298,9 @@ def main() -> None:
         print(f"moto server {aws.endpoint_url}, stack provisioned and {SEEDED_JOBS} jobs seeded")
         env = {**os.environ, **api.environment, **LOCAL_HANDLER_ENVIRONMENT}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
+        traced = {**env, **TRACED_ENVIRONMENT}
+        traced.pop("POWERTOOLS_TRACE_DISABLED")
+        envs = {"a": env, "b": env, "t": traced, "c": env, "d": env}
         query = {
             "TableName": api.environment["JOBS_TABLE_NAME"],
             "IndexName": "byOwnerKind",
@@ -244,46 +309,73 @@ def main() -> None:
             "ScanIndexForward": False,
             "Limit": 21,
         }
-        arguments = {"a": "", "b": json.dumps(api_event()), "c": json.dumps(query)}
-        for kind in "abc":  # warm the bytecode and file caches; not counted
-            run_child(kind, arguments[kind], env)
-        results: dict[str, list[dict[str, Any]]] = {"a": [], "b": [], "c": []}
+        event = json.dumps(api_event())
+        arguments = {"a": (), "b": (event,), "t": (event,), "c": (json.dumps(query),), "d": (event, json.dumps(query))}
+        kinds = "abtcd"
+        for kind in kinds:  # warm the bytecode and file caches; not counted
+            run_child(kind, arguments[kind], envs[kind])
+        results: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
         for round_ in range(args.rounds):
-            order = "abc"[round_ % 3 :] + "abc"[: round_ % 3]
-            for kind in order:
-                results[kind].append(run_child(kind, arguments[kind], env))
+            shift = round_ % len(kinds)
+            for kind in kinds[shift:] + kinds[:shift]:
+                results[kind].append(run_child(kind, arguments[kind], envs[kind]))
         profile = run_child("b", arguments["b"], env, ("-X", "importtime"))
-    for figures in results["b"]:
-        if figures["status"] != [200, 200] or figures["items"] != SEEDED_JOBS:
-            raise RuntimeError(f"GET /model answered {figures['status']} with {figures['items']} items")
+    for kind in "btd":
+        for figures in results[kind]:
+            if figures["status"] != [200, 200] or figures["items"] != SEEDED_JOBS:
+                raise RuntimeError(f"({kind}) GET /model answered {figures['status']} with {figures['items']} items")
+    for kind in "bt":
+        origins = {figures["origin"] for figures in results[kind]}
+        if not all(Path(origin).is_relative_to(REPO / "lambdas") for origin in origins):
+            raise RuntimeError(f"({kind}) imported sagestep_service from {origins}, not from {REPO / 'lambdas'}")
+    if not all(figures["xray"] for figures in results["t"]):
+        raise RuntimeError("(t) did not load the X-Ray SDK: tracing was not on")
 
     def column(kind: str, *keys: str) -> list[float]:
         return [sum(figures[key] for key in keys) for figures in results[kind]]
 
-    a = column("a", "import")
-    b = column("b", "import", "first")
-    c = column("c", "import", "client", "query")
+    totals = {
+        "a": column("a", "import"),
+        "b": column("b", "import", "first"),
+        "t": column("t", "import", "first"),
+        "c": column("c", "import", "client", "query"),
+        "d": column("d", "import", "first"),
+    }
     print(f"\n{args.rounds} rounds of fresh interpreters; milliseconds measured inside each child")
-    print(f"{'':<50}{'median':>9}{'min':>9}{'start-up':>9}{'exit':>9}")
+    print(f"{'':<50}{'median':>9}{'min':>9}{'CPU':>9}{'start-up':>9}{'exit':>9}")
     rows = [
-        ("(a) import boto3", a, "a"),
-        ("(b) import api handler + first GET /model", b, "b"),
-        ("      import sagestep_service.platform.api", column("b", "import"), ""),
-        ("      first request (clients, Query, response)", column("b", "first"), ""),
-        ("      second request (warm)", column("b", "warm"), ""),
-        ("(c) import boto3 + client + first query", c, "c"),
-        ("      import boto3", column("c", "import"), ""),
-        ("      boto3.client('dynamodb')", column("c", "client"), ""),
-        ("      first query", column("c", "query"), ""),
-        ("      second query (warm)", column("c", "warm"), ""),
+        ("(a) import boto3", "a", ()),
+        ("(b) import api handler + first GET /model", "b", ()),
+        ("      import sagestep_service.platform.api", "b", ("import",)),
+        ("      first request (clients, Query, response)", "b", ("first",)),
+        ("      second request (warm)", "b", ("warm",)),
+        ("(t) (b) with tracing on, as deployed", "t", ()),
+        ("      import sagestep_service.platform.api", "t", ("import",)),
+        ("      first request", "t", ("first",)),
+        ("(c) import boto3 + client + first query", "c", ()),
+        ("      import boto3", "c", ("import",)),
+        ("      boto3.client('dynamodb')", "c", ("client",)),
+        ("      first query", "c", ("query",)),
+        ("      second query (warm)", "c", ("warm",)),
+        ("(d) minimal Powertools handler + first GET /model", "d", ()),
+        ("      import, resolver and route", "d", ("import",)),
+        ("      first request (client, Query, response)", "d", ("first",)),
     ]
-    for label, values, kind in rows:
-        process = "".join(ms(statistics.median(f[key] for f in results[kind])) for key in ("startup", "exit") if kind)
-        print(f"{label:<50}{ms(statistics.median(values))}{ms(min(values))}{process}")
-    print("\nratios (median / median, min / min)")
-    for label, top, bottom in (("(b) / (a)", b, a), ("(b) / (c)", b, c), ("(c) / (a)", c, a)):
-        median_ratio = statistics.median(top) / statistics.median(bottom)
-        print(f"  {label}: {median_ratio:5.2f}x   {min(top) / min(bottom):5.2f}x")
+    for label, kind, keys in rows:
+        values = column(kind, *keys) if keys else totals[kind]
+        # CPU, start-up and exit are per process: shown on its total's row
+        process = (
+            [] if keys else [statistics.median(f[key] for f in results[kind]) for key in ("cpu", "startup", "exit")]
+        )
+        print(f"{label:<50}" + "".join(ms(value) for value in (statistics.median(values), min(values), *process)))
+    print("\nratios (median / median, min / min; CPU median / median)")
+    for top, bottom in ("ba", "bc", "ta", "tc", "ca", "dc", "bd"):
+        wall_top, wall_bottom = totals[top], totals[bottom]
+        cpu_top, cpu_bottom = (statistics.median(f["cpu"] for f in results[kind]) for kind in (top, bottom))
+        print(
+            f"  ({top}) / ({bottom}): {statistics.median(wall_top) / statistics.median(wall_bottom):5.2f}x  "
+            f"{min(wall_top) / min(wall_bottom):5.2f}x   CPU {cpu_top / cpu_bottom:5.2f}x"
+        )
 
     imports, request = import_profile(profile["stderr"])
     print(

@@ -26,16 +26,9 @@ def client(service: str) -> Any:
     return boto3.client(service, config=_SERVICE_CONFIG.get(service, _CONFIG))  # type: ignore[call-overload]
 
 
-@cache
-def table(name: str) -> Any:
-    """The shared DynamoDB ``Table`` resource for ``name``."""
-    return boto3.resource("dynamodb", config=_CONFIG).Table(name)
-
-
 def reset() -> None:
     """Forget every client (tests and the local runtime call this after changing the endpoint)."""
     client.cache_clear()
-    table.cache_clear()
 
 
 class Clients:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from sagestep_service.platform import aws
@@ -17,6 +18,9 @@ from sagestep_service.platform.errors import BadRequest
 
 OWNER_KIND_INDEX = "byOwnerKind"
 WAIT_KIND = "WAIT"
+
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
 
 
 class JobExists(Exception):
@@ -52,6 +56,16 @@ def from_dynamo(value: Any) -> Any:
     return value
 
 
+def _to_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Python values -> DynamoDB attribute values (as boto3's ``Table`` resource serializes them)."""
+    return {name: _SERIALIZER.serialize(value) for name, value in item.items()}
+
+
+def _from_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
+    """DynamoDB attribute values -> Python values (numbers are Decimals, as from the ``Table`` resource)."""
+    return {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}
+
+
 def wait_item_id(wait_key: str) -> str:
     """Key of the wait record for the resource named by ``wait_key`` (never a job id: those start with a kind)."""
     return f"wait#{wait_key}"
@@ -84,15 +98,26 @@ def decode_cursor(cursor: str, expected_owner_kind: str) -> dict[str, Any]:
 
 
 class JobStore:
-    """Reads and writes job records."""
+    """Reads and writes job records.
+
+    Through the low-level DynamoDB client rather than boto3's ``Table`` resource, whose creation costs every cold
+    start about a fifth more than the client's alone (its model and classes; bench/api_cold_start.py)."""
 
     def __init__(self, table_name: str) -> None:
-        self._table = aws.table(table_name)
+        self._dynamodb = aws.client("dynamodb")
+        self._table_name = table_name
+
+    def _item_key(self, job_id: str) -> dict[str, Any]:
+        return {"TableName": self._table_name, "Key": {"jobId": {"S": job_id}}}
 
     def create(self, record: dict[str, Any]) -> None:
         """Write a new record; raise ``JobExists`` if the id is taken (this makes submissions idempotent)."""
         try:
-            self._table.put_item(Item=to_dynamo(record), ConditionExpression="attribute_not_exists(jobId)")
+            self._dynamodb.put_item(
+                TableName=self._table_name,
+                Item=_to_attributes(to_dynamo(record)),
+                ConditionExpression="attribute_not_exists(jobId)",
+            )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise JobExists(record["jobId"]) from exc
@@ -100,32 +125,35 @@ class JobStore:
 
     def get(self, job_id: str) -> dict[str, Any] | None:
         """The record, read consistently, or None."""
-        item = self._table.get_item(Key={"jobId": job_id}, ConsistentRead=True).get("Item")
-        return from_dynamo(item) if item else None
+        item = self._dynamodb.get_item(**self._item_key(job_id), ConsistentRead=True).get("Item")
+        return from_dynamo(_from_attributes(item)) if item else None
 
     def page(self, owner: str, kind: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         """One page of the owner's jobs of a kind, newest first, and the cursor of the next page."""
         partition = owner_kind(owner, kind)
         query: dict[str, Any] = {
+            "TableName": self._table_name,
             "IndexName": OWNER_KIND_INDEX,
-            "KeyConditionExpression": Key("ownerKind").eq(partition),
+            "KeyConditionExpression": "ownerKind = :ownerKind",
+            "ExpressionAttributeValues": {":ownerKind": {"S": partition}},
             "ScanIndexForward": False,
             "Limit": limit,
         }
         if cursor:
-            query["ExclusiveStartKey"] = decode_cursor(cursor, partition)
-        page = self._table.query(**query)
+            query["ExclusiveStartKey"] = _to_attributes(decode_cursor(cursor, partition))
+        page = self._dynamodb.query(**query)
         last = page.get("LastEvaluatedKey")
-        return [from_dynamo(item) for item in page.get("Items", [])], encode_cursor(last) if last else None
+        items = [from_dynamo(_from_attributes(item)) for item in page.get("Items", [])]
+        return items, encode_cursor(_from_attributes(last)) if last else None
 
     def delete_submitted(self, job_id: str) -> None:
         """Remove a record whose workflow never started (a failed submission leaves nothing behind)."""
         try:
-            self._table.delete_item(
-                Key={"jobId": job_id},
+            self._dynamodb.delete_item(
+                **self._item_key(job_id),
                 ConditionExpression="#s = :submitted",
                 ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":submitted": "SUBMITTED"},
+                ExpressionAttributeValues={":submitted": {"S": "SUBMITTED"}},
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
@@ -149,25 +177,25 @@ class JobStore:
         of the job's endpoint (see :meth:`reserve_endpoint`)."""
         now = now_iso()
         names: dict[str, str] = {"#updatedAt": "updatedAt"}
-        values: dict[str, Any] = {":now": now}
+        updates: dict[str, Any] = {":now": now}
         sets = ["#updatedAt = :now"]
         if status is not None:
             names["#status"] = "status"
             names["#history"] = "history"
-            values[":status"] = status
-            values[":entry"] = [{"status": status, "at": now}]
-            values[":empty"] = []
+            updates[":status"] = status
+            updates[":entry"] = [{"status": status, "at": now}]
+            updates[":empty"] = []
             sets.append("#status = :status")
             sets.append("#history = list_append(if_not_exists(#history, :empty), :entry)")
         for i, (name, value) in enumerate((set_fields or {}).items()):
             names[f"#f{i}"] = name
-            values[f":f{i}"] = to_dynamo(value)
+            updates[f":f{i}"] = to_dynamo(value)
             sets.append(f"#f{i} = :f{i}")
         if resources:
             names["#resources"] = "resources"
             for i, (name, value) in enumerate(resources.items()):
                 names[f"#r{i}"] = name
-                values[f":r{i}"] = value
+                updates[f":r{i}"] = value
                 sets.append(f"#resources.#r{i} = :r{i}")
         expression = "SET " + ", ".join(sets)
         if remove_fields:
@@ -177,7 +205,7 @@ class JobStore:
         condition = "attribute_exists(jobId)"
         if expected_status is not None:
             names["#status"] = "status"
-            values[":expected"] = expected_status
+            updates[":expected"] = expected_status
             condition += " AND #status = :expected"
         for i, name in enumerate(require_absent):
             names[f"#absent{i}"] = name
@@ -185,14 +213,14 @@ class JobStore:
         if require_unreserved:
             names["#updatingBy"] = "updatingBy"
             names["#updatingUntil"] = "updatingUntil"
-            values[":epoch"] = int(datetime.now(UTC).timestamp())
+            updates[":epoch"] = int(datetime.now(UTC).timestamp())
             condition += " AND (attribute_not_exists(#updatingBy) OR #updatingUntil < :epoch)"
-        self._table.update_item(
-            Key={"jobId": job_id},
+        self._dynamodb.update_item(
+            **self._item_key(job_id),
             UpdateExpression=expression,
             ConditionExpression=condition,
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
+            ExpressionAttributeValues=_to_attributes(updates),
         )
 
     def reserve_endpoint(self, job_id: str, updating_job_id: str, *, lease_seconds: int) -> bool:
@@ -202,35 +230,37 @@ class JobStore:
         ``updating_job_id`` already held it). Raises ``EndpointBusy`` otherwise."""
         now = datetime.now(UTC)
         try:
-            response = self._table.update_item(
-                Key={"jobId": job_id},
+            response = self._dynamodb.update_item(
+                **self._item_key(job_id),
                 UpdateExpression="SET updatingBy = :job, updatingUntil = :until, updatedAt = :now",
                 ConditionExpression="#status = :ready AND "
                 "(attribute_not_exists(updatingBy) OR updatingBy = :job OR updatingUntil < :epoch)",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":job": updating_job_id,
-                    ":ready": "READY",
-                    ":now": now_iso(),
-                    ":epoch": int(now.timestamp()),
-                    ":until": int(now.timestamp()) + lease_seconds,
-                },
+                ExpressionAttributeValues=_to_attributes(
+                    {
+                        ":job": updating_job_id,
+                        ":ready": "READY",
+                        ":now": now_iso(),
+                        ":epoch": int(now.timestamp()),
+                        ":until": int(now.timestamp()) + lease_seconds,
+                    }
+                ),
                 ReturnValues="UPDATED_OLD",
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise EndpointBusy(job_id) from exc
             raise
-        return bool(response.get("Attributes", {}).get("updatingBy") != updating_job_id)
+        return bool(_from_attributes(response.get("Attributes", {})).get("updatingBy") != updating_job_id)
 
     def release_endpoint(self, job_id: str, updating_job_id: str) -> None:
         """End ``updating_job_id``'s reservation of the job's endpoint (no-op if it holds none)."""
         try:
-            self._table.update_item(
-                Key={"jobId": job_id},
+            self._dynamodb.update_item(
+                **self._item_key(job_id),
                 UpdateExpression="REMOVE updatingBy, updatingUntil",
                 ConditionExpression="updatingBy = :job",
-                ExpressionAttributeValues={":job": updating_job_id},
+                ExpressionAttributeValues={":job": {"S": updating_job_id}},
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
@@ -245,34 +275,37 @@ class JobStore:
 
     def set_wait(self, wait_key: str, job_id: str, token: str, expect: dict[str, str], *, ttl_seconds: int) -> None:
         """Store the task token of ``job_id``'s wait on the resource named by ``wait_key``."""
-        self._table.put_item(
-            Item={
-                "jobId": wait_item_id(wait_key),
-                "kind": WAIT_KIND,
-                "waitKey": wait_key,
-                "waitingJobId": job_id,
-                "waitToken": token,
-                "waitExpect": expect,
-                "createdAt": now_iso(),
-                "expiresAt": int(datetime.now(UTC).timestamp()) + ttl_seconds,
-            }
+        self._dynamodb.put_item(
+            TableName=self._table_name,
+            Item=_to_attributes(
+                {
+                    "jobId": wait_item_id(wait_key),
+                    "kind": WAIT_KIND,
+                    "waitKey": wait_key,
+                    "waitingJobId": job_id,
+                    "waitToken": token,
+                    "waitExpect": expect,
+                    "createdAt": now_iso(),
+                    "expiresAt": int(datetime.now(UTC).timestamp()) + ttl_seconds,
+                }
+            ),
         )
 
     def find_waiting(self, wait_key: str) -> dict[str, Any] | None:
         """The wait on the resource named by ``wait_key`` (a consistent read), or None."""
-        item = self._table.get_item(Key={"jobId": wait_item_id(wait_key)}, ConsistentRead=True).get("Item")
-        return from_dynamo(item) if item else None
+        item = self._dynamodb.get_item(**self._item_key(wait_item_id(wait_key)), ConsistentRead=True).get("Item")
+        return from_dynamo(_from_attributes(item)) if item else None
 
     def take_wait(self, wait_key: str, token: str) -> dict[str, Any]:
         """Remove the wait if it still holds ``token`` and return it: of several resumers only one wins."""
         try:
-            response = self._table.delete_item(
-                Key={"jobId": wait_item_id(wait_key)},
+            response = self._dynamodb.delete_item(
+                **self._item_key(wait_item_id(wait_key)),
                 ConditionExpression="waitToken = :token",
-                ExpressionAttributeValues={":token": token},
+                ExpressionAttributeValues={":token": {"S": token}},
                 ReturnValues="ALL_OLD",
             )
-            return from_dynamo(response.get("Attributes", {}))
+            return from_dynamo(_from_attributes(response.get("Attributes", {})))
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise StaleToken(wait_key) from exc
@@ -282,7 +315,11 @@ class JobStore:
         """Put back a wait taken by :meth:`take_wait` (its outcome could not be delivered), unless a newer
         wait on the same resource was stored meanwhile."""
         try:
-            self._table.put_item(Item=to_dynamo(wait), ConditionExpression="attribute_not_exists(jobId)")
+            self._dynamodb.put_item(
+                TableName=self._table_name,
+                Item=_to_attributes(to_dynamo(wait)),
+                ConditionExpression="attribute_not_exists(jobId)",
+            )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise

@@ -52,6 +52,8 @@ class JobPage(BaseModel):
 class ErrorResponse(BaseModel):
     """Every 4xx/5xx body of the API."""
 
+    model_config = ConfigDict(defer_build=True)  # built by the first error, not by every cold start
+
     message: str = Field(description="What is wrong, starting with the field at fault when there is one.")
     field: str | None = Field(
         default=None,
@@ -64,7 +66,7 @@ class ErrorResponse(BaseModel):
 class WaitResource(BaseModel):
     """The resource a wait is on: its waiter's type and its name."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     type: str
     name: str = Field(min_length=1)
@@ -73,7 +75,7 @@ class WaitResource(BaseModel):
 class WaitRegisterTask(BaseModel):
     """``WaitRegister``: the task token and what it waits for."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     taskToken: str = Field(min_length=1)
     jobId: str

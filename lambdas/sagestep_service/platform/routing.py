@@ -7,7 +7,7 @@ platform's API function includes every registered workflow's router (``sagestep_
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -19,7 +19,9 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from sagestep_service.platform.errors import ServiceError
 from sagestep_service.platform.models import ErrorResponse, JobView
 from sagestep_service.platform.observability import metrics
-from sagestep_service.platform.submission import Submission
+
+if TYPE_CHECKING:
+    from sagestep_service.platform.submission import Submission
 
 IdempotencyKey = Annotated[
     str | None,

@@ -33,7 +33,7 @@ def owner_prefix(owner_id: str) -> str:
 class UploadRequest(BaseModel):
     """``POST /uploads``: where in your prefix the file goes."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
     path: str = Field(
         min_length=1,
@@ -53,6 +53,8 @@ class UploadRequest(BaseModel):
 
 class UploadResponse(BaseModel):
     """A presigned PUT: send the file's bytes as the body, then use ``dataUri`` in a submission."""
+
+    model_config = ConfigDict(defer_build=True)
 
     uploadUrl: str
     method: str = "PUT"

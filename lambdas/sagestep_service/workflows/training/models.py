@@ -66,7 +66,8 @@ InstanceType = Annotated[str, Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$", examp
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # Request bodies are built on first use: a cold start builds only the models of the route it serves.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
     #: Fields of the reference web app's body for this request -> sagestep's field (a 400 names it).
     REFERENCE_FIELDS: ClassVar[Mapping[str, str]] = {}
@@ -268,6 +269,8 @@ class InferRequest(_Strict):
 
 class InferResponse(BaseModel):
     """Predictions, with the swept values when a range was given."""
+
+    model_config = ConfigDict(defer_build=True)
 
     predictions: list[float | int | str]
     x_axis: list[float] | None = None

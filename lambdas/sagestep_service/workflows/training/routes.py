@@ -1,12 +1,17 @@
 """The training workflow's API routes: ``/model``, ``/hpo``, ``/infer``.
 
 No ``from __future__ import annotations`` here: Powertools reads the parameter annotations at run time.
+Each route imports the logic it calls (``queries``, ``submission``, ``deletion``, ``inference``) when called, so
+that a cold start loads only what its request needs; the models (the routes' signatures) and the plumbing every
+route uses (clients, job store, settings) are imported here (docs/architecture.md, "Lambda functions").
 """
+
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from sagestep_service.platform import aws, queries
+from sagestep_service.platform import aws
 from sagestep_service.platform.jobs import JobStore
 from sagestep_service.platform.observability import tracer
 from sagestep_service.platform.routing import (
@@ -20,8 +25,6 @@ from sagestep_service.platform.routing import (
     submitted,
 )
 from sagestep_service.platform.settings import load
-from sagestep_service.platform.submission import owned_job
-from sagestep_service.workflows.training import deletion, inference
 from sagestep_service.workflows.training.models import (
     HpoRequest,
     InferRequest,
@@ -32,7 +35,9 @@ from sagestep_service.workflows.training.models import (
     TrainRequest,
 )
 from sagestep_service.workflows.training.settings import TrainingSettings
-from sagestep_service.workflows.training.submission import TrainingSubmitter
+
+if TYPE_CHECKING:
+    from sagestep_service.workflows.training.submission import TrainingSubmitter
 
 router = Router()
 
@@ -46,7 +51,9 @@ def _store() -> JobStore:
     return JobStore(load(TrainingSettings).jobs_table_name)
 
 
-def _submitter() -> TrainingSubmitter:
+def _submitter() -> "TrainingSubmitter":
+    from sagestep_service.workflows.training.submission import TrainingSubmitter
+
     clients = aws.Clients()
     return TrainingSubmitter(load(TrainingSettings), _store(), clients.stepfunctions, clients.s3)
 
@@ -83,12 +90,16 @@ def hpo(body: HpoRequest, idempotency_key: IdempotencyKey = None) -> Response[Tr
 @router.get("/model", summary="List your model jobs, newest first", responses=_PAGE)
 @tracer.capture_method
 def list_models(limit: Limit = 20, cursor: Cursor = None) -> TrainingJobPage:
+    from sagestep_service.platform import queries
+
     return queries.page(_store(), owner(router), TrainingKind.MODEL, limit, cursor, TrainingJobPage)
 
 
 @router.get("/hpo", summary="List your HPO jobs, newest first", responses=_PAGE)
 @tracer.capture_method
 def list_hpo(limit: Limit = 20, cursor: Cursor = None) -> TrainingJobPage:
+    from sagestep_service.platform import queries
+
     return queries.page(_store(), owner(router), TrainingKind.HPO, limit, cursor, TrainingJobPage)
 
 
@@ -99,6 +110,8 @@ def list_hpo(limit: Limit = 20, cursor: Cursor = None) -> TrainingJobPage:
 )
 @tracer.capture_method
 def show_model(jobId: str) -> TrainingJobView:
+    from sagestep_service.platform import queries
+
     return queries.show(_store(), owner(router), TrainingKind.MODEL, jobId, TrainingJobView)
 
 
@@ -109,6 +122,8 @@ def show_model(jobId: str) -> TrainingJobView:
 )
 @tracer.capture_method
 def show_hpo(jobId: str) -> TrainingJobView:
+    from sagestep_service.platform import queries
+
     return queries.show(_store(), owner(router), TrainingKind.HPO, jobId, TrainingJobView)
 
 
@@ -125,6 +140,9 @@ def show_hpo(jobId: str) -> TrainingJobView:
 )
 @tracer.capture_method
 def delete_model(jobId: str) -> TrainingJobView:
+    from sagestep_service.platform.submission import owned_job
+    from sagestep_service.workflows.training import deletion
+
     store = _store()
     record = owned_job(store, jobId, owner(router), TrainingKind.MODEL)
     clients = aws.Clients()
@@ -146,6 +164,8 @@ def delete_model(jobId: str) -> TrainingJobView:
 )
 @tracer.capture_method
 def infer(body: InferRequest) -> InferResponse:
+    from sagestep_service.workflows.training import inference
+
     clients = aws.Clients()
     settings = load(TrainingSettings)
     endpoint = inference.resolve_endpoint(_store(), clients.sagemaker, owner(router), settings.stack_name, body)
