@@ -1,18 +1,23 @@
-"""End-to-end fixtures: one local runtime per test module, used the way a user uses sagestep.
+"""End-to-end fixtures: one local runtime for the whole folder, used the way a user uses sagestep.
 
 Jobs are submitted and read through the runtime's REST API (the real :class:`SagestepClient`, or raw
 HTTP where the client would refuse a request before sending it). The embedded AWS is read only to check
-what a user cannot see through the API: endpoints, models, executions and model-server processes left
-behind.
+what a user cannot see through the API: the states an execution entered, endpoints, models and
+model-server processes left behind.
+
+The modules share the runtime and one READY regression model (``regression_job``): a test looks only at its
+own jobs, disarms what it armed (``_disarm_faults`` makes sure) and deletes a READY model it has no reason to
+keep, so that the shared model is never the oldest of more than five endpoints (the stack evicts it then).
 """
 
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +27,7 @@ from sagestep.client import SagestepClient
 from sagestep.local.runtime import LocalRuntime, RuntimeInfo
 from sagestep_service.workflows.training.models import TrainingJobView
 from sagestep_training.datasets import CLASSIFICATION_CSV, REGRESSION_CSV, REGRESSION_TARGET
+from tests.statemachines.harness import container_processes, execution_arn, execution_history, states_entered
 
 #: Tiny trainings: each job takes seconds on two cores.
 FAST: dict[str, Any] = {"epochs": 3, "batch_size": 64}
@@ -30,6 +36,15 @@ CROP_ROW = [600.0, 1800.0, 6.5, 15.0, 100.0]
 TRAIN_STATUSES = ["SUBMITTED", "TRAINING_MODEL", "CREATING_MODEL", "CONFIGURING_ENDPOINT", "DEPLOYING_ENDPOINT"]
 JOB_TIMEOUT = 180.0  # seconds a tiny job may take on a busy machine before a test gives up
 TERMINAL_EXECUTION = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+HERE = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class Execution:
+    """How a job's execution ended and the states it entered, in order."""
+
+    status: str
+    entered: list[str]
 
 
 class SignedIn:
@@ -73,7 +88,6 @@ class Backend:
         first = self.client.upload(REGRESSION_CSV.read_bytes(), "e2e/crop_yield.csv")
         self.data_prefix = first.removesuffix("e2e/crop_yield.csv")
         self.client.upload(CLASSIFICATION_CSV.read_bytes(), "e2e/machine_condition.csv")
-        self.client.upload(non_numeric_feature_csv(), "e2e/bad/crop_yield.csv")
         self.regression: dict[str, Any] = {"dataUri": first, "target": REGRESSION_TARGET}
 
     def uri(self, path: str) -> str:
@@ -100,7 +114,7 @@ class Backend:
         """Wait for the job's workflow to end as a user would (polling the API), then for its execution
         to end and background work to settle, so notifications and clean-up are complete."""
         (client or self.client).wait(job_id, timeout=timeout, poll_interval=0.25)
-        arn = f"{self.state_machine_arn.replace(':stateMachine:', ':execution:')}:{job_id}"
+        arn = execution_arn(self.state_machine_arn, job_id)
         deadline = time.monotonic() + 30
         while self.sfn.describe_execution(executionArn=arn)["status"] not in TERMINAL_EXECUTION:
             assert time.monotonic() < deadline, f"the execution of {job_id} did not end after its job did"
@@ -115,6 +129,12 @@ class Backend:
     def hpo(self, body: Mapping[str, Any]) -> TrainingJobView:
         """``POST /hpo`` and wait until the workflow has ended."""
         return self.finished(self.client.hpo(dict(body)).jobId)
+
+    def execution(self, job_id: str) -> Execution:
+        """The job's execution: its status and the states it entered (the path a user's request took)."""
+        arn = execution_arn(self.state_machine_arn, job_id)
+        status = self.sfn.describe_execution(executionArn=arn)["status"]
+        return Execution(status, states_entered(execution_history(self.sfn, arn)))
 
     def notifications_for(self, job_id: str) -> list[dict[str, Any]]:
         return [n for n in self.runtime.notifications() if n["message"].get("jobId") == job_id]
@@ -141,17 +161,8 @@ class Backend:
         return {m["ModelName"] for m in self.sagemaker.list_models()["Models"]}
 
     def processes_of(self, job_id: str) -> list[int]:
-        """Running container processes (training or model server) working in a folder of ``job_id``:
-        training runs in ``training/<job>/``, model servers in ``endpoints/<endpoint>/<n>-<config>/``."""
-        mine = []
-        for pid in self.runtime.aws.child_processes():
-            try:
-                cwd = os.readlink(f"/proc/{pid}/cwd")
-            except OSError:
-                continue  # ended meanwhile
-            if job_id in cwd:
-                mine.append(pid)
-        return mine
+        """Running container processes (training or model server) of ``job_id``."""
+        return container_processes(self.runtime, job_id)
 
     def assert_failed_cleanly(self, job: TrainingJobView) -> None:
         """A failed job: ERROR with an explanation, one ERROR notification, nothing of it left running."""
@@ -168,23 +179,14 @@ class Backend:
         assert self.processes_of(job.jobId) == []
 
 
-def non_numeric_feature_csv() -> bytes:
-    """The regression data with a word in one feature cell: the header (and target) are fine, so the
-    submission is accepted and the container must reject the data."""
-    lines = REGRESSION_CSV.read_text(encoding="utf-8").splitlines()
-    cells = lines[6].split(",")
-    cells[1] = "sunny"  # sunshine_h on line 7 of the file
-    lines[6] = ",".join(cells)
-    return ("\n".join(lines) + "\n").encode()
-
-
 def finite_numbers(values: list[Any]) -> bool:
     return all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def backend() -> Iterator[Backend]:
-    """One local runtime per module (only one can run in a process at a time)."""
+    """One local runtime for every module of the folder (starting one takes seconds, and only one can run in
+    a process at a time: it is stopped when the folder's tests are done)."""
     with LocalRuntime(port=0, sync_poll_interval=0.1) as runtime:
         backend = Backend(runtime)
         try:
@@ -192,3 +194,26 @@ def backend() -> Iterator[Backend]:
         finally:
             runtime.faults.clear()
             backend.client.close()
+
+
+@pytest.fixture(autouse=True)
+def _disarm_faults(backend: Backend) -> Iterator[None]:
+    """A fault a test armed and did not use must not hit another test's job on the shared runtime."""
+    yield
+    backend.runtime.faults.clear()
+
+
+@pytest.fixture(scope="package")
+def regression_job(backend: Backend) -> TrainingJobView:
+    """One READY regression model of the demo user, for every check that only reads or predicts with it (no
+    test deletes, updates or supersedes it)."""
+    job = backend.train({**backend.regression, "hyperparameters": FAST})
+    assert job.status == "READY", job
+    return job
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here runs against the local runtime: ``slow`` (``make unit`` leaves them out)."""
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.slow)

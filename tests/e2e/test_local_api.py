@@ -31,14 +31,6 @@ SOME_JOB_ID = "model-0123456789abcdef01234567"
 
 
 @pytest.fixture(scope="module")
-def ready_job(backend: Backend) -> TrainingJobView:
-    """One READY model of the demo user, shared by the read-only checks of this module."""
-    job = backend.train({**backend.regression, "hyperparameters": FAST})
-    assert job.status == "READY", job
-    return job
-
-
-@pytest.fixture(scope="module")
 def intruder(backend: Backend) -> SagestepClient:
     """A second user of the same pool."""
     return backend.other_user("intruder@example.com")
@@ -90,11 +82,13 @@ def test_concurrent_duplicates_with_one_idempotency_key_make_one_job_and_one_exe
     replay = backend.client.submit(request, idempotency_key="e2e-duplicate-submission")
     assert replay.replayed and replay.job.jobId == job_id
     assert len(backend.executions_named(job_id)) == 1
+    assert backend.client.delete_model(job_id).status == "DELETED"  # cleanup: free the endpoint
 
 
 def test_idempotency_key_reused_for_another_request_is_a_conflict(backend: Backend) -> None:
-    # Given a key already used for one request
+    # Given a key already used for one request (whose training fails at once: only the key matters here)
     key = "e2e-key-reuse"
+    backend.runtime.faults.fail_next_training_job("AlgorithmError: idempotency test")
     first = backend.client.submit(
         parse_request(TrainRequest, {**backend.regression, "hyperparameters": FAST}), idempotency_key=key
     )
@@ -112,10 +106,10 @@ def test_idempotency_key_reused_for_another_request_is_a_conflict(backend: Backe
 # Authentication and isolation --------------------------------------------------------------------------
 
 
-def test_request_without_a_token_is_unauthorized(backend: Backend, ready_job: TrainingJobView) -> None:
+def test_request_without_a_token_is_unauthorized(backend: Backend, regression_job: TrainingJobView) -> None:
     # Given / When a request carries no Authorization header
-    for method, path in (("GET", "/model"), ("GET", f"/model/{ready_job.jobId}"), ("POST", "/infer")):
-        response = httpx.request(method, f"{backend.api_url}{path}", json={"jobId": ready_job.jobId, "input": [1]})
+    for method, path in (("GET", "/model"), ("GET", f"/model/{regression_job.jobId}"), ("POST", "/infer")):
+        response = httpx.request(method, f"{backend.api_url}{path}", json={"jobId": regression_job.jobId, "input": [1]})
         # Then API Gateway answers 401 before the function runs
         assert response.status_code == 401, (method, path, response.text)
         assert response.json()["message"] == "Unauthorized"
@@ -135,43 +129,43 @@ def _tampered(token: str, how: str) -> str:
 
 
 @pytest.mark.parametrize("how", ["claims", "signature", "garbage"])
-def test_tampered_token_is_unauthorized(backend: Backend, ready_job: TrainingJobView, how: str) -> None:
+def test_tampered_token_is_unauthorized(backend: Backend, regression_job: TrainingJobView, how: str) -> None:
     # Given a token of the demo user, altered
     token = _tampered(backend.token(), how)
     client = SagestepClient(backend.api_url, lambda: token, retries=0)
     # When it is used / Then the API refuses it with 401 and shows nothing
     with pytest.raises(UnauthorizedError) as refused:
-        client.get_model(ready_job.jobId)
+        client.get_model(regression_job.jobId)
     assert refused.value.status == 401
     assert backend.http("GET", "/model", token=token).status_code == 401
 
 
 def test_another_users_job_is_not_found_for_reading_deleting_or_predicting(
-    backend: Backend, ready_job: TrainingJobView, intruder: SagestepClient
+    backend: Backend, regression_job: TrainingJobView, intruder: SagestepClient
 ) -> None:
     # Given the demo user's READY job and a second user of the same pool
-    endpoint = ready_job.resources["endpointName"]
+    endpoint = regression_job.resources["endpointName"]
     # When the second user reads, deletes or predicts with it / Then it does not exist for them
     with pytest.raises(NotFoundError):
-        intruder.get_model(ready_job.jobId)
+        intruder.get_model(regression_job.jobId)
     with pytest.raises(NotFoundError):
-        intruder.delete_model(ready_job.jobId)
+        intruder.delete_model(regression_job.jobId)
     with pytest.raises(NotFoundError):
-        intruder.infer(jobId=ready_job.jobId, input=CROP_ROW)
+        intruder.infer(jobId=regression_job.jobId, input=CROP_ROW)
     with pytest.raises(NotFoundError):
         intruder.infer(endpointName=endpoint, input=CROP_ROW)
     with pytest.raises(NotFoundError):
-        intruder.train(updateEndpointOf=ready_job.jobId, **backend.regression)
+        intruder.train(updateEndpointOf=regression_job.jobId, **backend.regression)
     # And it is answered exactly like a job that does not exist at all
     unknown = backend.http("GET", f"/model/{SOME_JOB_ID}", token=intruder.token_provider())
-    theirs = backend.http("GET", f"/model/{ready_job.jobId}", token=intruder.token_provider())
+    theirs = backend.http("GET", f"/model/{regression_job.jobId}", token=intruder.token_provider())
     assert unknown.status_code == theirs.status_code == 404
-    assert theirs.json()["message"] == unknown.json()["message"].replace(SOME_JOB_ID, ready_job.jobId)
+    assert theirs.json()["message"] == unknown.json()["message"].replace(SOME_JOB_ID, regression_job.jobId)
     # And their listing is empty, while the owner's job is untouched and still serves
     assert intruder.list_models().items == []
-    assert backend.client.get_model(ready_job.jobId).status == "READY"
+    assert backend.client.get_model(regression_job.jobId).status == "READY"
     assert backend.endpoints()[endpoint] == "InService"
-    assert len(backend.client.infer(jobId=ready_job.jobId, input=CROP_ROW).predictions) == 1
+    assert len(backend.client.infer(jobId=regression_job.jobId, input=CROP_ROW).predictions) == 1
 
 
 # Validation -----------------------------------------------------------------------------------------

@@ -1,20 +1,78 @@
 """Run the real training state machine in the local runtime and read what it did: the execution history,
-the job record, the notifications and the SageMaker resources left behind."""
+the job record, the notifications and the SageMaker resources left behind.
+
+``tests/e2e`` reads executions and container processes with the same functions (:func:`states_entered`,
+:func:`container_processes`).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from sagestep.client import SagestepClient
 from sagestep.local.runtime import LocalRuntime
 from sagestep_training.datasets import REGRESSION_CSV, REGRESSION_TARGET
 
 FAST = {"epochs": 3, "batch_size": 64}
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+# Reading an execution -------------------------------------------------------------------------------------
+
+
+def execution_arn(state_machine_arn: str, job_id: str) -> str:
+    """A job's execution (it is named after the job)."""
+    return state_machine_arn.replace(":stateMachine:", ":execution:") + f":{job_id}"
+
+
+def execution_history(sfn: Any, arn: str) -> list[dict[str, Any]]:
+    """Every event of an execution, in order."""
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
+    while True:
+        page = sfn.get_execution_history(**kwargs)
+        events += page["events"]
+        if not page.get("nextToken"):
+            return events
+        kwargs["nextToken"] = page["nextToken"]
+
+
+def states_entered(events: list[dict[str, Any]]) -> list[str]:
+    """Names of the states entered, in order."""
+    return [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
+
+
+def container_processes(runtime: LocalRuntime, job_id: str) -> list[int]:
+    """Running container processes (training or model server) working in a folder of ``job_id``: training
+    runs in ``training/<job>/``, model servers in ``endpoints/<endpoint>/<n>-<config>/``."""
+    mine = []
+    for pid in runtime.aws.child_processes():
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            continue  # ended meanwhile
+        if job_id in cwd:
+            mine.append(pid)
+    return mine
+
+
+def non_numeric_feature_csv() -> bytes:
+    """The regression data with a word in one feature cell: the header (and target) are fine, so the
+    submission is accepted and the container must reject the data."""
+    lines = REGRESSION_CSV.read_text(encoding="utf-8").splitlines()
+    cells = lines[6].split(",")
+    cells[1] = "sunny"  # sunshine_h on line 7 of the file
+    lines[6] = ",".join(cells)
+    return ("\n".join(lines) + "\n").encode()
+
+
+# The harness ---------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -29,7 +87,7 @@ class Run:
     @property
     def entered(self) -> list[str]:
         """Names of the states entered, in order."""
-        return [e["stateEnteredEventDetails"]["name"] for e in self.events if e["type"].endswith("StateEntered")]
+        return states_entered(self.events)
 
     def failures_of(self, state: str) -> list[dict[str, Any]]:
         """Task failures that happened while ``state`` ran (retries show up here)."""
@@ -48,14 +106,17 @@ class Run:
 
 
 class Harness:
-    """Submits jobs through the API (the only way a job starts) and waits for their executions."""
+    """Submits jobs through the API (the only way a job starts) and waits for their executions; ``client`` is
+    the demo user's :class:`SagestepClient`, for what a user sees of a path (predictions, refusals)."""
 
     def __init__(self, runtime: LocalRuntime) -> None:
         self.runtime = runtime
         info = runtime.info
         assert info is not None
         self.info = info
-        self.headers = {"Authorization": runtime.sign_in()}
+        token = runtime.sign_in()
+        self.headers = {"Authorization": token}
+        self.client = SagestepClient(info.api_url, lambda: token, retries=2, backoff=0.2)
         self.sfn = runtime.client("stepfunctions")
         self.sagemaker = runtime.client("sagemaker")
         self.table = runtime.client("dynamodb")
@@ -85,19 +146,12 @@ class Harness:
     def run(self, route: str, body: dict[str, Any], timeout: float = 240) -> Run:
         """Submit, wait for the execution to end, return what happened."""
         job_id = self.submit(route, body)
-        arn = self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{job_id}"
+        arn = execution_arn(self.state_machine_arn, job_id)
         deadline = time.monotonic() + timeout
         while (status := self.sfn.describe_execution(executionArn=arn)["status"]) not in TERMINAL:
             assert time.monotonic() < deadline, f"{job_id} still {status} after {timeout} s"
             time.sleep(0.2)
-        events: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
-        while True:
-            page = self.sfn.get_execution_history(**kwargs)
-            events += page["events"]
-            if not page.get("nextToken"):
-                break
-            kwargs["nextToken"] = page["nextToken"]
+        events = execution_history(self.sfn, arn)
         self.runtime.wait_idle(30)
         return Run(job_id, status, self.job(route.strip("/"), job_id), events)
 
@@ -113,11 +167,28 @@ class Harness:
     def endpoint_configs(self) -> list[str]:
         return [c["EndpointConfigName"] for c in self.sagemaker.list_endpoint_configs()["EndpointConfigs"]]
 
-    def training_hyperparameters(self, job_name: str) -> dict[str, str]:
-        return dict(self.sagemaker.describe_training_job(TrainingJobName=job_name)["HyperParameters"])
-
     def predict(self, endpoint: str, row: list[float]) -> Any:
         body = ",".join(str(v) for v in row)
         runtime = self.runtime.client("sagemaker-runtime")
         answer = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=body)
         return json.loads(answer["Body"].read())["predictions"][0]
+
+    def processes_of(self, job_id: str) -> list[int]:
+        return container_processes(self.runtime, job_id)
+
+    def assert_failed_cleanly(self, run: Run) -> None:
+        """A failed model job as its user sees it: ERROR with an explanation, one ERROR notification, and
+        nothing of it left (endpoint, endpoint config, model, container process)."""
+        assert run.status == "FAILED", run.status
+        assert run.record["status"] == "ERROR", run.record
+        assert run.record["error"] and run.record["errorCause"], run.record
+        assert run.statuses[-1] == "ERROR"
+        notes = self.notifications_for(run.job_id)
+        assert len(notes) == 1, notes
+        assert notes[0]["attributes"] == {"kind": "model", "status": "ERROR"}
+        assert notes[0]["message"]["status"] == "ERROR"
+        assert notes[0]["message"]["summary"]["error"] == run.record["error"]
+        assert run.job_id not in self.endpoints()
+        assert run.job_id not in self.endpoint_configs()
+        assert run.job_id not in self.models()
+        assert self.processes_of(run.job_id) == []
