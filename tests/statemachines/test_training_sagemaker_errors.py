@@ -8,27 +8,13 @@ execution history.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
 
-from sagestep.local.runtime import LocalRuntime
 from tests.statemachines.harness import FAST, Harness, Run
 
 TRAIN_STATUSES = ["SUBMITTED", "TRAINING_MODEL", "CREATING_MODEL", "CONFIGURING_ENDPOINT", "DEPLOYING_ENDPOINT"]
-
-
-@pytest.fixture(scope="module")
-def harness() -> Iterator[Harness]:
-    with LocalRuntime(port=0, sync_poll_interval=0.1) as runtime:
-        yield Harness(runtime)
-
-
-@pytest.fixture(autouse=True)
-def _disarm_faults(harness: Harness) -> Iterator[None]:
-    yield
-    harness.runtime.faults.clear()
 
 
 def entered_at(run: Run, state: str) -> datetime:
@@ -93,6 +79,7 @@ def test_a_lost_create_endpoint_response_goes_on_and_keeps_the_endpoint(harness:
     assert harness.endpoints()[run.job_id] == "InService"
     assert isinstance(harness.predict(run.job_id, [500, 1800, 6.5, 15, 50]), float)
     assert [n["attributes"]["status"] for n in harness.notifications_for(run.job_id)] == ["READY"]
+    assert harness.client.delete_model(run.job_id).status == "DELETED"  # the shared runtime keeps few endpoints
 
 
 def test_a_lost_create_training_job_response_follows_the_job_it_started(harness: Harness) -> None:
@@ -114,3 +101,4 @@ def test_a_lost_create_training_job_response_follows_the_job_it_started(harness:
     assert resources["trainingJobArn"].endswith(f"training-job/{run.job_id}")
     assert resources["modelArtifactUri"].endswith(f"/{run.job_id}/output/model.tar.gz")
     assert run.record["metrics"]["validation_abs_err_p95"] > 0
+    assert harness.client.delete_model(run.job_id).status == "DELETED"  # the shared runtime keeps few endpoints
