@@ -56,6 +56,18 @@ def _as_list(value: Any) -> list[str]:
     return [item.strip() for item in str(value).split(",") if item.strip()]
 
 
+def _queue_prefixes(value: Any) -> tuple[str, ...]:
+    prefixes = tuple(prefix if prefix.endswith("/") else prefix + "/" for prefix in _as_list(value))
+    for prefix in prefixes:
+        if prefix.startswith("users/") or prefix.startswith("/") or "*" in prefix:
+            raise ValueError(
+                f"context 'translationQueuePrefixes': {prefix!r} must be a plain data bucket prefix outside users/"
+            )
+    if not prefixes:
+        raise ValueError("context 'translationQueuePrefixes' must name at least one prefix")
+    return prefixes
+
+
 @dataclass(frozen=True)
 class SagestepConfig:
     """Typed view of the context values the stack understands (defaults in `cdk.json`).
@@ -67,7 +79,9 @@ class SagestepConfig:
     `containers/training`); `trainingInstanceType`, `endpointInstanceType`, `maxEndpoints`,
     `endpointDeadlineSeconds`; `selfSignUp`, `requireMfa`, `cognitoFeaturePlan` (`essentials` or `plus`);
     `apiThrottleRateLimit`, `apiThrottleBurstLimit`, `apiCloudWatchRole` (create API Gateway's account-level
-    logging role), `apiWebAclArn` (WAFv2 web ACL to associate), `corsAllowOrigins` (enables CORS preflight).
+    logging role), `apiWebAclArn` (WAFv2 web ACL to associate), `corsAllowOrigins` (enables CORS preflight);
+    `translationDeadlineSeconds` (how long a Translate batch job may run), `translationQueuePrefixes` (data bucket
+    prefixes that messages of the translation queue may name; none may be a user's `users/` prefix).
     """
 
     removal_policy: RemovalPolicy
@@ -88,6 +102,8 @@ class SagestepConfig:
     api_cloudwatch_role: bool
     api_web_acl_arn: str
     cors_allow_origins: list[str]
+    translation_deadline_seconds: int = 6 * 3600
+    translation_queue_prefixes: tuple[str, ...] = ("queue/",)
 
     @property
     def destroy_on_removal(self) -> bool:
@@ -144,4 +160,6 @@ class SagestepConfig:
             api_cloudwatch_role=_as_bool(get("apiCloudWatchRole", True)),
             api_web_acl_arn=str(get("apiWebAclArn", "")),
             cors_allow_origins=_as_list(get("corsAllowOrigins", [])),
+            translation_deadline_seconds=get_int("translationDeadlineSeconds", 6 * 3600, minimum=60),
+            translation_queue_prefixes=_queue_prefixes(get("translationQueuePrefixes", ["queue/"])),
         )

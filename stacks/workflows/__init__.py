@@ -6,5 +6,6 @@ Adding a workflow adds its module and one entry in `WORKFLOWS`; the stack regist
 
 from stacks.workflows.base import Workflow
 from stacks.workflows.training import Training
+from stacks.workflows.translation import Translation
 
-WORKFLOWS: tuple[type[Workflow], ...] = (Training,)
+WORKFLOWS: tuple[type[Workflow], ...] = (Training, Translation)

@@ -49,3 +49,7 @@ class Clients:
     @property
     def stepfunctions(self) -> Any:
         return client("stepfunctions")
+
+    @property
+    def translate(self) -> Any:
+        return client("translate")

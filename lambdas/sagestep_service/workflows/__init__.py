@@ -5,5 +5,6 @@ Adding a workflow adds its package here and one entry in ``WORKFLOWS``.
 
 from sagestep_service.platform.registry import Workflow
 from sagestep_service.workflows.training import WORKFLOW as TRAINING
+from sagestep_service.workflows.translation import WORKFLOW as TRANSLATION
 
-WORKFLOWS: tuple[Workflow, ...] = (TRAINING,)
+WORKFLOWS: tuple[Workflow, ...] = (TRAINING, TRANSLATION)

@@ -1,0 +1,65 @@
+"""When a translation job fails, or is stopped: stop the job's Translate jobs that still run, remove its staging
+area, and explain the error in words a user acts on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from sagestep_service.platform import aws, registry
+from sagestep_service.workflows.translation import results
+from sagestep_service.workflows.translation.translate_service import CONTENT_TYPES
+
+MAX_CAUSE = 4000
+RUNNING = {"SUBMITTED", "IN_PROGRESS"}
+
+
+def explain(error: str, cause: str | None, plan: dict[str, Any]) -> tuple[str, str]:
+    """A short error name and a readable cause for the job record and the notification."""
+    if error == "States.Timeout":
+        return (
+            "TranslationDeadlineExceeded",
+            f"a Translate job did not finish within the deadline of {plan.get('deadlineSeconds', '?')} s",
+        )
+    try:
+        details = json.loads(cause or "")
+    except ValueError:
+        details = None
+    if isinstance(details, dict) and "errorMessage" in details:
+        return str(details.get("errorType") or error), str(details["errorMessage"])[:MAX_CAUSE]
+    return error, (cause or error)[:MAX_CAUSE]
+
+
+def stop_translate_jobs(translate: Any, job_id: str) -> registry.Cleanup:
+    """Stop every Translate job of ``job_id`` still running (their names are ``<jobId>-<content type>``)."""
+    cleanup = registry.Cleanup()
+    for content_type in CONTENT_TYPES:
+        name = f"{job_id}-{content_type.slug}"
+        try:
+            listed = translate.list_text_translation_jobs(Filter={"JobName": name})
+            for job in listed.get("TextTranslationJobPropertiesList", []):
+                if job.get("JobStatus") in RUNNING:
+                    translate.stop_text_translation_job(JobId=job["JobId"])
+                    cleanup.deleted.append(f"translate-job/{job['JobId']} (stopped)")
+        except ClientError as exc:
+            cleanup.left.append(f"translate-job/{name} ({exc.response['Error'].get('Code', 'error')})")
+    return cleanup
+
+
+def clean_up(clients: Any, job_id: str, plan: dict[str, Any]) -> registry.Cleanup:
+    """Stop the job's running Translate jobs and remove its staging area; what could not be done is reported."""
+    cleanup = stop_translate_jobs(clients.translate, job_id)
+    try:
+        removed = results.remove_transient(clients.s3, plan)
+        if removed:
+            cleanup.deleted.append(f"{removed} staged and translated objects")
+    except ClientError as exc:
+        cleanup.left.append(f"staging area ({exc.response['Error'].get('Code', 'error')})")
+    return cleanup
+
+
+def clean_up_abandoned(job: dict[str, Any], plan: dict[str, Any]) -> registry.Cleanup:
+    """The safety net's cleanup of a job whose execution ended outside its failure path (e.g. stopped)."""
+    return clean_up(aws.Clients(), str(job["jobId"]), plan)
