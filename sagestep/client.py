@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -31,7 +32,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -49,6 +50,9 @@ from sagestep_service.workflows.training.models import (
     TrainingStatus,
     TrainRequest,
 )
+
+if TYPE_CHECKING:
+    from sagestep.translation_client import TranslationApi
 
 __all__ = [
     "ApiError",
@@ -631,6 +635,13 @@ class SagestepClient:
             if response.is_success:
                 return response
             raise error_from_response(response)
+
+    @functools.cached_property
+    def translation(self) -> TranslationApi:
+        """The translation workflow's routes (``POST /translation`` and the rest)."""
+        from sagestep.translation_client import TranslationApi
+
+        return TranslationApi(self)
 
     def upload(self, source: Path | str | bytes, path: str | None = None) -> str:
         """Upload a file (a local path, or its bytes with ``path``) into your own prefix of the data bucket

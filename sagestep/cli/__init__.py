@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import typer
 
-from sagestep.cli import demo, local, training
+from sagestep.cli import demo, local, training, translation
 from sagestep.cli.errors import RootGroup
 
 __all__ = ["COMMAND_GROUPS", "app", "main"]
@@ -23,6 +23,7 @@ __all__ = ["COMMAND_GROUPS", "app", "main"]
 COMMAND_GROUPS: tuple[Callable[[typer.Typer], None], ...] = (
     local.register,
     training.register,
+    translation.register,
     demo.register,
 )
 

@@ -12,10 +12,12 @@ from collections.abc import Callable
 
 from sagestep.demo.runner import DemoContext, DemoError, DemoRun, DemoSection, run_sections
 from sagestep.demo.training import TrainingDemo
+from sagestep.demo.translation import TranslationDemo
 
 __all__ = ["SECTIONS", "DemoContext", "DemoError", "DemoRun", "DemoSection", "run_sections"]
 
 #: Workflow name -> its section's constructor, in the order ``sagestep demo`` runs them.
 SECTIONS: dict[str, Callable[..., DemoSection]] = {
     TrainingDemo.name: TrainingDemo,
+    TranslationDemo.name: TranslationDemo,
 }

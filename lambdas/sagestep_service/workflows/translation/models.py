@@ -76,6 +76,12 @@ class TranslationRequest(BaseModel):
     )
     terminologyNames: list[str] = Field(default_factory=list, max_length=1)
     settings: TranslationOptions = Field(default_factory=TranslationOptions)
+    deadlineSeconds: int | None = Field(
+        default=None,
+        ge=10,
+        description="How long each Translate job may run before the job fails (at most the deployment's "
+        "`translationDeadlineSeconds`, which is also the default).",
+    )
     urlExpirySeconds: int = Field(
         default=MAX_URL_EXPIRY_SECONDS,
         ge=60,

@@ -135,5 +135,5 @@ class TranslationSubmitter:
                 "KmsKeyArn": settings.data_key_arn,
             },
             "accountId": settings.translate_role_arn.split(":")[4],
-            "deadlineSeconds": settings.deadline_seconds,
+            "deadlineSeconds": min(request.deadlineSeconds or settings.deadline_seconds, settings.deadline_seconds),
         }
