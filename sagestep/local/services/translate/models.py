@@ -61,7 +61,10 @@ class InvalidFilterException(TranslateError):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, to the millisecond: the precision of the API's timestamps, so that a time read back from a job
+    compares equal to it in a list filter."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 @dataclass
