@@ -149,6 +149,9 @@ FAULT_KINDS = {
     "lose-response": "lose_response",
     "fail-call": "fail_call",
     "fail-function": "fail_function",
+    "fail-translation": "fail_next_translation_job",
+    "fail-translation-file": "fail_translation_file",
+    "hang-translation": "hang_next_translation_job",
 }
 _CLI_KINDS = {fault: kind for kind, fault in FAULT_KINDS.items()}
 
@@ -164,9 +167,9 @@ class _FaultGroup(TyperGroup):
 
 fault_app = typer.Typer(
     cls=_FaultGroup,
-    help="Make the running local runtime fail on purpose (the next training job, endpoint, update, a throttled "
-    "call, or a call whose response is lost after it took effect), to see a failure path end to end; list and "
-    "clear the armed faults. Without a command, list them.",
+    help="Make the running local runtime fail on purpose (the next training job, endpoint, update, translation "
+    "job or file, a throttled call, or a call whose response is lost after it took effect), to see a failure path "
+    "end to end; list and clear the armed faults. Without a command, list them.",
     invoke_without_command=True,
 )
 local_app.add_typer(fault_app, name="fault")
@@ -188,7 +191,10 @@ def faults_table(faults: Sequence[ArmedFault], title: str | None = None) -> Tabl
     for fault in faults:
         detail = fault.reason or fault.message or ""
         table.add_row(
-            _CLI_KINDS.get(fault.fault, fault.fault), Text(fault.operation or ""), str(fault.remaining), Text(detail)
+            _CLI_KINDS.get(fault.fault, fault.fault),
+            Text(fault.operation or fault.file or ""),
+            str(fault.remaining),
+            Text(detail),
         )
     return table
 
@@ -302,3 +308,26 @@ def fault_fail_function(
 ) -> None:
     """The next --count invocations of --function fail (asynchronous ones are retried, then dead-lettered)."""
     _arm(ctx, {"fault": "fail_function", "operation": function, "count": count}, json_out)
+
+
+@fault_app.command("fail-translation")
+def fault_fail_translation(ctx: typer.Context, reason: ReasonOpt = None, json_out: JsonOpt = False) -> None:
+    """The next translation job ends FAILED with --reason, without translating anything."""
+    _arm(ctx, {"fault": "fail_next_translation_job", "reason": reason}, json_out)
+
+
+@fault_app.command("fail-translation-file")
+def fault_fail_translation_file(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Option("--file", help="A file-name glob, e.g. '*.xlsx'.")] = "*",
+    reason: ReasonOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """In the next translation job, the documents matching --file fail (the job ends COMPLETED_WITH_ERROR)."""
+    _arm(ctx, {"fault": "fail_translation_file", "file": file, "reason": reason}, json_out)
+
+
+@fault_app.command("hang-translation")
+def fault_hang_translation(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+    """The next translation job stays IN_PROGRESS until it is stopped (a job that never finishes)."""
+    _arm(ctx, {"fault": "hang_next_translation_job"}, json_out)

@@ -1,4 +1,5 @@
-"""One-shot fault injection for the local emulation (SageMaker calls, jobs and endpoints; Lambda functions).
+"""One-shot fault injection for the local emulation (SageMaker calls, jobs and endpoints; Lambda functions;
+Translate jobs, see :mod:`sagestep.local.translate_faults`).
 
 Tests (and the local runtime's admin route) arm faults; the emulation consumes them at the point where
 AWS would fail. Every fault fires once: arming the same fault twice makes the next two matching calls
@@ -14,6 +15,7 @@ Example::
     aws.faults.apply({"fault": "hang_next_endpoint"})   # same, from a JSON body
     aws.faults.armed()                                   # [ArmedFault("fail_next_training_job", 1, ...), ...]
     aws.faults.clear("throttle")                         # the throttles not yet hit; clear() disarms everything
+    aws.faults.translate.fail_next_job("no access")      # Translate jobs: ``faults.translate``
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sagestep.local.translate_faults import TRANSLATE_FAULT_KINDS, TranslateFaults
+
 DEFAULT_TRAINING_FAILURE = "AlgorithmError: fault injected by the local emulator"
 DEFAULT_ENDPOINT_FAILURE = (
     "Fault injected by the local emulator: the primary container did not pass the ping health check."
@@ -35,7 +39,8 @@ LOST_RESPONSE_MESSAGE = "We encountered an internal error. Please try again. (fa
 DEFAULT_CALL_FAILURE_CODE = "ValidationException"
 DEFAULT_CALL_FAILURE_MESSAGE = "Fault injected by the local emulator: the request was refused."
 
-#: Every fault kind, in the order :meth:`Faults.armed` lists them (the ``"fault"`` of :meth:`Faults.apply`).
+#: The SageMaker and Lambda fault kinds, in the order :meth:`Faults.armed` lists them (the ``"fault"`` of
+#: :meth:`Faults.apply`); :data:`ALL_FAULT_KINDS` adds Translate's.
 FAULT_KINDS = (
     "fail_next_training_job",
     "fail_next_endpoint",
@@ -46,6 +51,8 @@ FAULT_KINDS = (
     "fail_call",
     "fail_function",
 )
+#: Every fault kind: the SageMaker and Lambda ones, then Translate's (:data:`TRANSLATE_FAULT_KINDS`).
+ALL_FAULT_KINDS = FAULT_KINDS + TRANSLATE_FAULT_KINDS
 
 
 def normalise_operation(name: str) -> str:
@@ -68,7 +75,8 @@ class ArmedFault:
     ``fault`` is its kind (one of :data:`FAULT_KINDS`), ``remaining`` how many more calls it will hit,
     ``operation`` the SageMaker API of a per-call fault (``throttle``, ``lose_response``, ``fail_call``) as it was
     armed, ``reason`` the failure reason of a failing job or endpoint, ``message`` the error message of a throttle or
-    a refused call, ``code`` the error code of a refused call.
+    a refused call, ``code`` the error code of a refused call, ``file`` the file-name glob of a failing
+    translation file.
     """
 
     fault: str
@@ -77,6 +85,7 @@ class ArmedFault:
     reason: str | None = None
     message: str | None = None
     code: str | None = None
+    file: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of the admin route (fields that do not apply are left out)."""
@@ -87,6 +96,7 @@ class ArmedFault:
             "reason": self.reason,
             "message": self.message,
             "code": self.code,
+            "file": self.file,
         }
         return {name: value for name, value in fields.items() if value is not None}
 
@@ -100,6 +110,7 @@ class ArmedFault:
             reason=value.get("reason"),
             message=value.get("message"),
             code=value.get("code"),
+            file=value.get("file"),
         )
 
 
@@ -114,7 +125,7 @@ class _PerCall:
 
 
 class Faults:
-    """Armed one-shot faults, consumed by the SageMaker emulation."""
+    """Armed one-shot faults, consumed by the SageMaker, Lambda and (``translate``) Translate emulations."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -125,6 +136,8 @@ class Faults:
         self._lost: dict[str, _PerCall] = {}
         self._refused: dict[str, _PerCall] = {}
         self._functions: dict[str, _PerCall] = {}
+        #: The Translate job faults (same lock).
+        self.translate = TranslateFaults(self._lock)
 
     # Arming ----------------------------------------------------------------------------------------
 
@@ -197,12 +210,15 @@ class Faults:
         """Arm a fault described by a JSON object, for an HTTP admin route.
 
         ``{"fault": "fail_next_training_job" | "fail_next_endpoint" | "hang_next_endpoint" |
-        "fail_next_endpoint_update" | "throttle" | "lose_response" | "fail_call" | "fail_function", "reason": ...,
-        "operation": ..., "count": ..., "code": ..., "message": ...}``
+        "fail_next_endpoint_update" | "throttle" | "lose_response" | "fail_call" | "fail_function" |
+        "fail_next_translation_job" | "fail_translation_file" | "hang_next_translation_job", "reason": ...,
+        "operation": ..., "count": ..., "code": ..., "message": ..., "file": ...}``
         """
         kind = spec.get("fault")
         reason = spec.get("reason")
-        if kind == "fail_next_training_job":
+        if kind in TRANSLATE_FAULT_KINDS:
+            self.translate.apply(spec)
+        elif kind == "fail_next_training_job":
             self.fail_next_training_job(reason or DEFAULT_TRAINING_FAILURE)
         elif kind == "fail_next_endpoint":
             self.fail_next_endpoint(reason or DEFAULT_ENDPOINT_FAILURE)
@@ -241,7 +257,7 @@ class Faults:
     # Listing and disarming -------------------------------------------------------------------------
 
     def armed(self) -> list[ArmedFault]:
-        """Every armed fault, by kind (:data:`FAULT_KINDS`); faults of one queue in the order they fire.
+        """Every armed fault, by kind (:data:`ALL_FAULT_KINDS`); faults of one queue in the order they fire.
 
         Equal faults armed one after the other are one entry (``remaining`` > 1). Endpoint failures and
         hangs share one queue (the next CreateEndpoint takes whichever was armed first): their entries
@@ -251,12 +267,12 @@ class Faults:
             return self._armed()
 
     def clear(self, fault: str | None = None) -> list[ArmedFault]:
-        """Disarm every fault, or those of one kind (one of :data:`FAULT_KINDS`); return what was armed.
+        """Disarm every fault, or those of one kind (one of :data:`ALL_FAULT_KINDS`); return what was armed.
 
         Raises ValueError for an unknown kind.
         """
-        if fault is not None and fault not in FAULT_KINDS:
-            raise ValueError(f"unknown fault {fault!r} (one of {', '.join(FAULT_KINDS)})")
+        if fault is not None and fault not in ALL_FAULT_KINDS:
+            raise ValueError(f"unknown fault {fault!r} (one of {', '.join(ALL_FAULT_KINDS)})")
         with self._lock:
             cleared = [entry for entry in self._armed() if fault in (None, entry.fault)]
             if fault in (None, "fail_next_training_job"):
@@ -276,6 +292,7 @@ class Faults:
                 self._refused.clear()
             if fault in (None, "fail_function"):
                 self._functions.clear()
+            self.translate._clear(fault)
             return cleared
 
     def _armed(self) -> list[ArmedFault]:
@@ -292,6 +309,7 @@ class Faults:
                 for r in self._refused.values()
             ),
             *(ArmedFault("fail_function", f.count, operation=f.operation) for f in self._functions.values()),
+            *self.translate._armed(),
         ]
 
     # Consuming (used by the emulation) ------------------------------------------------------------

@@ -41,5 +41,6 @@ class ServiceRegistry:
 def default_registry() -> ServiceRegistry:
     """The emulations of the local mode; a new service is one line here."""
     from sagestep.local.services.sagemaker import SageMakerEmulator
+    from sagestep.local.services.translate import TranslateEmulator
 
-    return ServiceRegistry([SageMakerEmulator])
+    return ServiceRegistry([SageMakerEmulator, TranslateEmulator])
