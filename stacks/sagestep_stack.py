@@ -92,5 +92,6 @@ class SagestepStack(Stack):
                 workflow.state_machine.state_machine_arn,
                 f"The {workflow.NAME} workflow's state machine",
             )
+            outputs.update(workflow.outputs)
         for name, (value, description) in outputs.items():
             CfnOutput(self, name, value=value, description=description)

@@ -172,6 +172,11 @@ class Workflow(Construct):
         """Environment variables the `Api` function needs for this workflow's routes."""
         return {}
 
+    @property
+    def outputs(self) -> dict[str, tuple[str, str]]:
+        """Stack outputs beyond `<Name>StateMachineArn`: output name -> (value, description)."""
+        return {}
+
     def grant_api(self, role: iam.Role) -> None:
         """Let the `Api` function serve this workflow's routes."""
 

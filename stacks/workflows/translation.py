@@ -236,6 +236,17 @@ class Translation(Workflow):
             ENV_QUEUE_PREFIXES: ",".join(config.translation_queue_prefixes),
         }
 
+    @property
+    def outputs(self) -> dict[str, tuple[str, str]]:
+        return {
+            "TranslationQueueUrl": (self.queue.queue_url, "Send the reference's message here to start a translation"),
+            "TranslationQueueName": (self.queue.queue_name, "The translation queue's name"),
+            "TranslationDeadLetterQueueUrl": (
+                self.dead_letter_queue.queue_url,
+                "Messages of the translation queue that failed three times",
+            ),
+        }
+
     def grant_api(self, role: iam.Role) -> None:
         storage = self.platform.storage
         # Submission lists the input folder; the files listing reads results and presigns GETs of the outputs.

@@ -130,12 +130,15 @@ def test_the_files_listing_pages_results_with_links_that_work(
     assert result.status == "TRANSLATED" and result.url
     downloaded = httpx.get(result.url, timeout=30)
     assert downloaded.status_code == 200 and downloaded.content
-    assert backend.http("GET", f"/translation/{job.jobId}/files", params={"cursor": "bm90LWEtY3Vyc29y"}).json()[
-        "field"
-    ] == "cursor"
+    assert (
+        backend.http("GET", f"/translation/{job.jobId}/files", params={"cursor": "bm90LWEtY3Vyc29y"}).json()["field"]
+        == "cursor"
+    )
 
 
-def test_a_replayed_submission_returns_the_same_job(backend: Backend, translated: tuple[TranslationJobView, str]) -> None:
+def test_a_replayed_submission_returns_the_same_job(
+    backend: Backend, translated: tuple[TranslationJobView, str]
+) -> None:
     job, folder = translated
     replay = backend.http(
         "POST",
@@ -212,9 +215,14 @@ def test_a_queue_message_starts_one_job_however_often_it_is_delivered(
     sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(message))
     # Then one job ran to COMPLETED, with one notification, its output under the queue prefix
     deadline = time.monotonic() + 120
-    while not (notes := [n for n in backend.runtime.notifications() if n["message"].get("jobId", "").startswith(
-        "translation-"
-    ) and n["message"].get("summary", {}).get("outputUri", "").startswith(f"s3://{bucket}/queue/")]):
+    while not (
+        notes := [
+            n
+            for n in backend.runtime.notifications()
+            if n["message"].get("jobId", "").startswith("translation-")
+            and n["message"].get("summary", {}).get("outputUri", "").startswith(f"s3://{bucket}/queue/")
+        ]
+    ):
         assert time.monotonic() < deadline, "the queue message started no job"
         time.sleep(0.25)
     backend.runtime.wait_idle(10)
@@ -227,4 +235,6 @@ def test_a_queue_message_starts_one_job_however_often_it_is_delivered(
     assert _keys(s3, bucket, f"queue/translations/{job_id}/de/")
     # And the bad message was reported as failed: it is back in the queue (then its dead-letter queue), not lost
     attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
-    assert int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"]) == 1
+    assert (
+        int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"]) == 1
+    )

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from stacks.platform import constants
-from stacks.workflows import WORKFLOWS, training
+from stacks.workflows import WORKFLOWS, training, translation
 from tests.infrastructure.synthesis import (
     STACK_NAME,
     Synth,
@@ -22,9 +22,16 @@ from tests.infrastructure.synthesis import (
 
 SAGEMAKER_PREFIX_ARN = re.compile(r":sagemaker:<AWS::Region>:<AWS::AccountId>:[a-z-]+/(model|hpo)-\*$")
 
-ALL_HANDLERS = {**constants.HANDLERS, **training.HANDLERS}
+ALL_HANDLERS = {**constants.HANDLERS, **training.HANDLERS, **translation.HANDLERS}
 API_ROUTES = [*constants.PLATFORM_ROUTES, *(route for workflow in WORKFLOWS for route in workflow.ROUTES)]
 
+TRANSLATION_SUBMISSION = {
+    "TRANSLATION_STATE_MACHINE_ARN",
+    "TRANSLATE_ROLE_ARN",
+    "DATA_KEY_ARN",
+    "TRANSLATION_DEADLINE_SECONDS",
+    "TRANSLATION_QUEUE_PREFIXES",
+}
 EXPECTED_ENVIRONMENT = {
     constants.API_FUNCTION: {
         "JOBS_TABLE_NAME",
@@ -37,7 +44,13 @@ EXPECTED_ENVIRONMENT = {
         "TRAINING_INSTANCE_TYPE",
         "ENDPOINT_INSTANCE_TYPE",
         "ENDPOINT_DEADLINE_SECONDS",
+        *TRANSLATION_SUBMISSION,
     },
+    translation.STAGE_FUNCTION: {"JOBS_TABLE_NAME", "ARTIFACT_BUCKET"},
+    translation.RESTORE_FUNCTION: {"JOBS_TABLE_NAME", "ARTIFACT_BUCKET"},
+    translation.FINISH_FUNCTION: {"JOBS_TABLE_NAME", "ARTIFACT_BUCKET"},
+    translation.FAILURE_FUNCTION: {"JOBS_TABLE_NAME", "ARTIFACT_BUCKET"},
+    translation.QUEUE_FUNCTION: {"JOBS_TABLE_NAME", "DATA_BUCKET", "ARTIFACT_BUCKET", *TRANSLATION_SUBMISSION},
     training.HPO_RESULTS_FUNCTION: {"JOBS_TABLE_NAME", "ARTIFACT_BUCKET"},
     training.FINISH_DEPLOYMENT_FUNCTION: {"JOBS_TABLE_NAME", "MAX_ENDPOINTS", "STACK_NAME"},
     training.FAILURE_FUNCTION: {"JOBS_TABLE_NAME", "STACK_NAME"},
@@ -108,15 +121,15 @@ def test_variant_configuration_is_nag_clean(synth_variant: Synth) -> None:
 @pytest.mark.parametrize(
     ("resource_type", "count"),
     [
-        ("AWS::Lambda::Function", 8),
+        ("AWS::Lambda::Function", 13),
         ("AWS::DynamoDB::Table", 1),
         ("AWS::SNS::Topic", 2),
         ("AWS::S3::Bucket", 3),
-        ("AWS::StepFunctions::StateMachine", 1),
+        ("AWS::StepFunctions::StateMachine", 2),
         ("AWS::Cognito::UserPool", 1),
         ("AWS::Cognito::UserPoolClient", 1),
-        ("AWS::Events::Rule", 2),
-        ("AWS::SQS::Queue", 1),
+        ("AWS::Events::Rule", 3),
+        ("AWS::SQS::Queue", 3),
         ("AWS::KMS::Key", 2),
         ("AWS::CloudWatch::Dashboard", 1),
         ("AWS::ApiGateway::Method", len(API_ROUTES)),
@@ -329,6 +342,10 @@ def test_only_documented_actions_use_resource_star(synth: Synth) -> None:
         "sagemaker:ListEndpoints",
         "ecr:GetAuthorizationToken",
         "cloudwatch:PutMetricData",
+        "translate:StartTextTranslationJob",
+        "translate:DescribeTextTranslationJob",
+        "translate:ListTextTranslationJobs",
+        "translate:StopTextTranslationJob",
     }
     for statement in iam_statements(synth):
         if "*" in as_list(statement["Resource"]):
@@ -344,6 +361,9 @@ TABLE_ACTIONS = {
     training.HPO_RESULTS_FUNCTION: {"UpdateItem"},
     training.FINISH_DEPLOYMENT_FUNCTION: {"GetItem", "UpdateItem"},
     training.FAILURE_FUNCTION: {"UpdateItem"},
+    translation.FINISH_FUNCTION: {"UpdateItem"},
+    # Submission from the queue: the claim (conditional put), its replay (read), removal if never started.
+    translation.QUEUE_FUNCTION: {"GetItem", "PutItem", "DeleteItem"},
     constants.EXECUTION_CLOSED_FUNCTION: {"GetItem", "UpdateItem"},
     # Wait records: put at registration; read consistently, taken (conditional delete), put back on failure.
     constants.WAIT_REGISTER_FUNCTION: {"PutItem", "DeleteItem"},
@@ -400,13 +420,17 @@ def test_each_function_gets_only_the_sagemaker_actions_it_calls(synth: Synth, na
     assert _function_actions(synth, name, "sagemaker") == SAGEMAKER_ACTIONS[name]
 
 
-def test_pass_role_is_limited_to_sagemaker(synth: Synth) -> None:
-    role_id, _ = synth.labelled("SageMakerExecutionRole")
+def test_pass_role_is_limited_to_the_service_roles(synth: Synth) -> None:
+    # Each passed role goes only to the service that assumes it
+    services = {
+        synth.labelled("SageMakerExecutionRole")[0]: "sagemaker.amazonaws.com",
+        synth.labelled("TranslateDataAccessRole")[0]: "translate.amazonaws.com",
+    }
     pass_role = [s for s in iam_statements(synth) if "iam:PassRole" in as_list(s["Action"])]
-    assert pass_role
+    assert {statement["Resource"]["Fn::GetAtt"][0] for statement in pass_role} == set(services)
     for statement in pass_role:
-        assert statement["Resource"] == {"Fn::GetAtt": [role_id, "Arn"]}
-        assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+        service = services[statement["Resource"]["Fn::GetAtt"][0]]
+        assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": service}}
 
 
 def test_state_machine_role_covers_sync_integrations(synth: Synth) -> None:
@@ -570,6 +594,10 @@ def test_outputs(synth: Synth) -> None:
         "JobsTableName",
         "RedriveFunctionName",
         "TrainingStateMachineArn",
+        "TranslationStateMachineArn",
+        "TranslationQueueUrl",
+        "TranslationQueueName",
+        "TranslationDeadLetterQueueUrl",
     }
 
 

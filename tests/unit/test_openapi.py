@@ -30,6 +30,11 @@ STATUSES = {
     ("/model/{jobId}", "delete"): {"200", "404", "409"} | GATEWAY_AND_AWS,
     ("/infer", "post"): {"200", "404", "409"} | BODY | GATEWAY_AND_AWS,
     ("/uploads", "post"): {"201"} | BODY | GATEWAY_AND_AWS,
+    ("/translation", "post"): {"202", "200", "409"} | BODY | GATEWAY_AND_AWS,
+    ("/translation", "get"): {"200", "400"} | GATEWAY_AND_AWS,
+    ("/translation/{jobId}", "get"): {"200", "404"} | GATEWAY_AND_AWS,
+    ("/translation/{jobId}/files", "get"): {"200", "400", "404"} | GATEWAY_AND_AWS,
+    ("/translation/{jobId}", "delete"): {"202", "404", "409"} | GATEWAY_AND_AWS,
 }
 ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorResponse"}
 
