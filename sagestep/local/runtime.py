@@ -8,7 +8,8 @@ It assembles the parts so that nothing is described twice:
 3. every table, index, bucket, topic, queue, rule, state machine (from ``statemachines/*.asl.json`` with
    the template's substitutions) and user pool of the template is created in it — ``cloudformation/``;
 4. each Lambda function of the template is registered in-process with its real handler and the
-   template's environment, resolved to local names;
+   template's environment, resolved to local names, and its SQS event source mappings are polled —
+   ``event_sources.py``;
 5. the REST API's routes, taken from the template, are served on 127.0.0.1 with the Cognito authorizer
    enforced — ``gateway.py`` and ``cognito.py``.
 """
@@ -32,6 +33,7 @@ from pydantic import BaseModel
 from sagestep.local.cloudformation import FunctionSpec, ProvisionedStack, provision, synthesize_assembly
 from sagestep.local.cognito import CognitoAuthorizer, LocalUserPool
 from sagestep.local.emulator import LocalAws
+from sagestep.local.event_sources import EventSources
 from sagestep.local.faults import Faults
 from sagestep.local.gateway import AdminRequest, LocalApiGateway
 from sagestep.local.lambdas import LambdaContext
@@ -104,6 +106,7 @@ class LocalRuntime:
         self._sync_poll_interval = sync_poll_interval
         self._aws: LocalAws | None = None
         self._gateway: LocalApiGateway | None = None
+        self._event_sources: EventSources | None = None
         self._stack: ProvisionedStack | None = None
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self._functions: dict[str, FunctionSpec] = {}
@@ -167,6 +170,8 @@ class LocalRuntime:
                     async_retries=spec.async_retries,
                     on_failure_arn=spec.on_failure_arn,
                 )
+            self._event_sources = EventSources(aws)
+            self._event_sources.start(stack.event_source_mappings.values())
             pool = stack.user_pool
             client_id = _only(pool.client_ids.values(), "user pool client")
             password = f"Local-{secrets.token_urlsafe(12)}-1a"
@@ -203,10 +208,14 @@ class LocalRuntime:
         return self.info
 
     def stop(self) -> None:
-        """Stop the API, every training and model-server process, and the emulation; free the ports."""
+        """Stop the API, the queue pollers, every training and model-server process, and the emulation; free
+        the ports."""
         if self._gateway is not None:
             self._gateway.stop()
             self._gateway = None
+        if self._event_sources is not None:
+            self._event_sources.stop()
+            self._event_sources = None
         if self._aws is not None:
             self._aws.stop()
             self._aws = None
@@ -295,7 +304,8 @@ class LocalRuntime:
         return list(self._notifications)
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
-        """Wait for background SageMaker work and asynchronous Lambda calls to finish."""
+        """Wait for background SageMaker work, asynchronous Lambda calls and the messages of queues with an
+        event source mapping (until each is deleted or in its DLQ: ``event_sources.py``) to finish."""
         return self.aws.wait_idle(timeout)
 
     # Internals -------------------------------------------------------------------------------------

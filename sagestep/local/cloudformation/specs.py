@@ -47,7 +47,19 @@ class FunctionSpec:
 
 @dataclass(frozen=True)
 class EventSourceMappingSpec:
-    """An `AWS::Lambda::EventSourceMapping` (e.g. SQS -> Lambda); the runtime may poll it."""
+    """An `AWS::Lambda::EventSourceMapping`; the local runtime polls the SQS ones (`sagestep.local.event_sources`).
+
+    Attributes:
+        function_logical_id: the mapped function of the stack, if the template defines it.
+        function_name: its local name.
+        event_source_arn: e.g. `arn:aws:sqs:{region}:{account}:{queue}`.
+        batch_size: `BatchSize` (None: AWS's default, 10 for SQS).
+        enabled: `Enabled` (default true).
+        function_response_types: `FunctionResponseTypes`, e.g. `("ReportBatchItemFailures",)`: the function
+            answers `{"batchItemFailures": [{"itemIdentifier": <messageId>}]}` and only those messages are retried.
+        maximum_batching_window_seconds: `MaximumBatchingWindowInSeconds`: how long to gather a batch (0: send
+            what one receive returns).
+    """
 
     logical_id: str
     function_logical_id: str | None
@@ -55,6 +67,8 @@ class EventSourceMappingSpec:
     event_source_arn: str
     batch_size: int | None
     enabled: bool
+    function_response_types: tuple[str, ...] = ()
+    maximum_batching_window_seconds: int = 0
 
 
 @dataclass(frozen=True)

@@ -60,13 +60,16 @@ def event_source_mapping(ctx: StackContext, logical_id: str, props: dict[str, An
     function_logical_id = next(
         (k for k, spec in ctx.result.functions.items() if name in (spec.function_name, spec.arn)), None
     )
+    batch_size = ctx.prop(logical_id, props, "BatchSize")
     ctx.result.event_source_mappings[logical_id] = EventSourceMappingSpec(
         logical_id=logical_id,
         function_logical_id=function_logical_id,
         function_name=name.rsplit(":", 1)[-1] if name.startswith("arn:") else name,
         event_source_arn=str(ctx.prop(logical_id, props, "EventSourceArn", "")),
-        batch_size=ctx.prop(logical_id, props, "BatchSize"),
-        enabled=bool(ctx.prop(logical_id, props, "Enabled", True)),
+        batch_size=None if batch_size is None else int(batch_size),
+        enabled=ctx.prop(logical_id, props, "Enabled", True) not in (False, "false", "False"),
+        function_response_types=tuple(str(t) for t in ctx.prop(logical_id, props, "FunctionResponseTypes", []) or []),
+        maximum_batching_window_seconds=int(ctx.prop(logical_id, props, "MaximumBatchingWindowInSeconds", 0) or 0),
     )
     local = local_id(ctx.stack_name, logical_id, length=36)
     return PhysicalResource(logical_id, "AWS::Lambda::EventSourceMapping", local, {"Id": local})
