@@ -6,7 +6,7 @@ import re
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from sagestep_service.platform.models import JobPage, JobView
 from sagestep_service.workflows.translation.translate_service import (
@@ -105,11 +105,13 @@ class TranslationRequest(BaseModel):
 
     @field_validator("targetLanguageCodes")
     @classmethod
-    def _targets(cls, values: list[str]) -> list[str]:
+    def _targets(cls, values: list[str], info: ValidationInfo) -> list[str]:
         for value in values:
             _language(value, "targetLanguageCodes")
         if len(set(values)) != len(values):
             raise ValueError("lists a language twice")
+        if info.data.get("sourceLanguageCode") in values:
+            raise ValueError("includes the source language")
         return values
 
     @field_validator("terminologyNames")
@@ -120,15 +122,14 @@ class TranslationRequest(BaseModel):
                 raise ValueError(f"{value!r} is not a terminology name")
         return values
 
-    @model_validator(mode="after")
-    def _consistent(self) -> TranslationRequest:
-        if self.sourceLanguageCode in self.targetLanguageCodes:
-            raise ValueError("targetLanguageCodes: includes the source language")
-        if self.settings.formality:
-            unsupported = [code for code in self.targetLanguageCodes if code not in FORMALITY_LANGUAGES]
+    @field_validator("settings")
+    @classmethod
+    def _formality(cls, value: TranslationOptions, info: ValidationInfo) -> TranslationOptions:
+        if value.formality:
+            unsupported = [code for code in info.data.get("targetLanguageCodes", []) if code not in FORMALITY_LANGUAGES]
             if unsupported:
-                raise ValueError(f"settings.formality: not available for {', '.join(unsupported)}")
-        return self
+                raise ValueError(f"formality is not available for {', '.join(unsupported)}")
+        return value
 
 
 class LanguageResult(BaseModel):
