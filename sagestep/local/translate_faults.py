@@ -53,14 +53,15 @@ class TranslateFaults:
 
     def __init__(self, lock: threading.Lock) -> None:
         self._lock = lock
-        self._failures: deque[str] = deque()
+        self._failures: deque[tuple[str, str]] = deque()
         self._files: deque[tuple[str, str]] = deque()
-        self._hangs = 0
+        self._hangs: deque[str] = deque()
 
-    def fail_next_job(self, reason: str = DEFAULT_JOB_FAILURE) -> None:
-        """The next translation job ends ``FAILED`` with ``Message=reason`` without translating anything."""
+    def fail_next_job(self, reason: str = DEFAULT_JOB_FAILURE, job: str = "*") -> None:
+        """The next translation job (whose ``JobName`` matches the glob ``job``) ends ``FAILED`` with
+        ``Message=reason`` without translating anything."""
         with self._lock:
-            self._failures.append(reason)
+            self._failures.append((reason, job))
 
     def fail_file(self, glob: str = "*", reason: str = DEFAULT_FILE_FAILURE) -> None:
         """In the next translation job, the documents whose name (or path below the input prefix) matches
@@ -68,31 +69,37 @@ class TranslateFaults:
         with self._lock:
             self._files.append((glob, reason))
 
-    def hang_next_job(self) -> None:
-        """The next translation job stays ``IN_PROGRESS`` until it is stopped (a job that never finishes)."""
+    def hang_next_job(self, job: str = "*") -> None:
+        """The next translation job (whose ``JobName`` matches the glob ``job``) stays ``IN_PROGRESS`` until it is
+        stopped (a job that never finishes)."""
         with self._lock:
-            self._hangs += 1
+            self._hangs.append(job)
 
     def apply(self, spec: dict[str, Any]) -> None:
         """Arm one fault from its JSON form (see :meth:`Faults.apply`)."""
         kind, reason = spec.get("fault"), spec.get("reason")
+        job = str(spec.get("job") or "*")
         if kind == "fail_next_translation_job":
-            self.fail_next_job(reason or DEFAULT_JOB_FAILURE)
+            self.fail_next_job(reason or DEFAULT_JOB_FAILURE, job)
         elif kind == "fail_translation_file":
             self.fail_file(str(spec.get("file") or "*"), reason or DEFAULT_FILE_FAILURE)
         elif kind == "hang_next_translation_job":
-            self.hang_next_job()
+            self.hang_next_job(job)
         else:
             raise ValueError(f"unknown fault {kind!r}")
 
-    def take_job_faults(self) -> JobFaults:
-        """The faults of a job being started (one of each armed kind)."""
+    def take_job_faults(self, job_name: str = "") -> JobFaults:
+        """The faults of a job being started (one of each armed kind; job faults only if their glob matches
+        ``job_name``)."""
         with self._lock:
-            failure = self._failures.popleft() if self._failures else None
+            failure = next((entry for entry in self._failures if fnmatch.fnmatchcase(job_name, entry[1])), None)
+            if failure is not None:
+                self._failures.remove(failure)
+            hang = next((glob for glob in self._hangs if fnmatch.fnmatchcase(job_name, glob)), None)
+            if hang is not None:
+                self._hangs.remove(hang)
             glob, file_reason = self._files.popleft() if self._files else (None, DEFAULT_FILE_FAILURE)
-            hang = self._hangs > 0
-            self._hangs -= int(hang)
-            return JobFaults(failure, hang, glob, file_reason)
+            return JobFaults(failure[0] if failure else None, hang is not None, glob, file_reason)
 
     # With the lock of Faults held -----------------------------------------------------------------------
 
@@ -100,14 +107,14 @@ class TranslateFaults:
         from sagestep.local.faults import ArmedFault
 
         entries: list[ArmedFault] = []
-        for reason in self._failures:
+        for reason, _ in self._failures:
             if entries and entries[-1].reason == reason:
                 entries[-1] = ArmedFault(entries[-1].fault, entries[-1].remaining + 1, reason=reason)
             else:
                 entries.append(ArmedFault("fail_next_translation_job", 1, reason=reason))
         entries += [ArmedFault("fail_translation_file", 1, reason=reason, file=glob) for glob, reason in self._files]
         if self._hangs:
-            entries.append(ArmedFault("hang_next_translation_job", self._hangs))
+            entries.append(ArmedFault("hang_next_translation_job", len(self._hangs)))
         return entries
 
     def _clear(self, fault: str | None) -> None:
@@ -116,4 +123,4 @@ class TranslateFaults:
         if fault in (None, "fail_translation_file"):
             self._files.clear()
         if fault in (None, "hang_next_translation_job"):
-            self._hangs = 0
+            self._hangs.clear()

@@ -18,7 +18,7 @@ RUNNING = {"SUBMITTED", "IN_PROGRESS"}
 
 def explain(error: str, cause: str | None, plan: dict[str, Any]) -> tuple[str, str]:
     """A short error name and a readable cause for the job record and the notification."""
-    if error == "States.Timeout":
+    if error in {"States.Timeout", "TranslationDeadlineExceeded"}:
         return (
             "TranslationDeadlineExceeded",
             f"a Translate job did not finish within the deadline of {plan.get('deadlineSeconds', '?')} s",

@@ -141,7 +141,7 @@ class TranslateEmulator(LocalService):
                 terminology_names=list(request.get("TerminologyNames") or []),
                 parallel_data_names=list(request.get("ParallelDataNames") or []),
                 settings=dict(request["Settings"]) if request.get("Settings") else None,
-                faults=self.context.faults.translate.take_job_faults(),
+                faults=self.context.faults.translate.take_job_faults(str(request.get("JobName") or "")),
             )
             backend.jobs[job_id] = job
             if token:
