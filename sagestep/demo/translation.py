@@ -115,10 +115,13 @@ class TranslationDemo:
         tree = Tree(escape(job.summary.outputUri if job.summary else "output"))
         branches: dict[str, Tree] = {}
         for result in sorted(files, key=lambda f: (f.language, f.path)):
-            node = branches.setdefault(result.language, tree.add(f"{result.language}/"))
+            node, key = tree, result.language
             parts = result.path.split("/")
-            for part in parts[:-1]:
-                node = branches.setdefault(f"{result.language}/{part}", node.add(f"{part}/"))
+            for part in [result.language, *parts[:-1]]:
+                key = f"{key}/{part}" if node is not tree else part
+                if key not in branches:
+                    branches[key] = node.add(escape(f"{part}/"))
+                node = branches[key]
             node.add(escape(parts[-1] + ("" if result.status == "TRANSLATED" else f"  (failed: {result.reason})")))
         context.console.print(tree)
         context.console.print(
