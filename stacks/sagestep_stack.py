@@ -67,7 +67,7 @@ class SagestepStack(Stack):
             safety_net=safety_net.function,
             rest_api=api.rest_api,
             job_table=jobs.table,
-            dead_letter_queues=[waits.dead_letter_queue],
+            dead_letter_queues=[waits.dead_letter_queue, *(q for w in workflows for q in w.dead_letter_queues)],
         )
 
         outputs = {

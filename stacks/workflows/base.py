@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from aws_cdk import ArnFormat, Aws, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -171,6 +172,11 @@ class Workflow(Construct):
     def api_environment(self) -> dict[str, str]:
         """Environment variables the `Api` function needs for this workflow's routes."""
         return {}
+
+    @property
+    def dead_letter_queues(self) -> list[sqs.IQueue]:
+        """The workflow's own dead-letter queues: a message in one raises the operator alarm."""
+        return []
 
     @property
     def outputs(self) -> dict[str, tuple[str, str]]:

@@ -8,7 +8,7 @@ dead-letter queue and a function that submits each message like the API does.
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
@@ -104,8 +104,11 @@ class Translation(Workflow):
             storage.grant_put(restore.role, data, f"{prefix}*", "translations of jobs started from the queue")
         for role in (finish.role, failure.role):
             self._allow_job_area_cleanup(role)
+        # Staging and restore read the record at each call (a stop request); the failure path reads who stopped it.
+        for function in (stage, restore, failure):
+            job_store.grant(function.role, ["GetItem"])
         storage.grant_read(finish.role, artifacts, "the manifests' skipped files")
-        job_store.grant(finish.role, ["UpdateItem"])
+        job_store.grant(finish.role, ["GetItem", "UpdateItem"])
         self.grant_cleanup(failure.role)
 
         role = self.build_state_machine(
@@ -237,6 +240,10 @@ class Translation(Workflow):
         }
 
     @property
+    def dead_letter_queues(self) -> list[sqs.IQueue]:
+        return [self.dead_letter_queue]
+
+    @property
     def outputs(self) -> dict[str, tuple[str, str]]:
         return {
             "TranslationQueueUrl": (self.queue.queue_url, "Send the reference's message here to start a translation"),
@@ -253,18 +260,6 @@ class Translation(Workflow):
         storage.grant_read(role, storage.data_bucket, "the input folder's listing and presigned result links")
         storage.grant_read(role, storage.artifact_bucket, "per-file results of translation jobs")
         permissions.allow(role, ["states:StartExecution"], [self.state_machine.state_machine_arn])
-        executions = Stack.of(self).format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{self.state_machine_name}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        permissions.allow(
-            role,
-            ["states:StopExecution"],
-            [executions],
-            reason="Executions are named by job id at run time; limited to the translation state machine's.",
-        )
         # DELETE /translation/{jobId} stops the job's Translate jobs at once.
         permissions.allow(
             role,

@@ -361,7 +361,11 @@ TABLE_ACTIONS = {
     training.HPO_RESULTS_FUNCTION: {"UpdateItem"},
     training.FINISH_DEPLOYMENT_FUNCTION: {"GetItem", "UpdateItem"},
     training.FAILURE_FUNCTION: {"UpdateItem"},
-    translation.FINISH_FUNCTION: {"UpdateItem"},
+    translation.FINISH_FUNCTION: {"GetItem", "UpdateItem"},
+    # A stop request is read at each call; the failure path reads who stopped the job.
+    translation.STAGE_FUNCTION: {"GetItem"},
+    translation.RESTORE_FUNCTION: {"GetItem"},
+    translation.FAILURE_FUNCTION: {"GetItem"},
     # Submission from the queue: the claim (conditional put), its replay (read), removal if never started.
     translation.QUEUE_FUNCTION: {"GetItem", "PutItem", "DeleteItem"},
     constants.EXECUTION_CLOSED_FUNCTION: {"GetItem", "UpdateItem"},

@@ -171,18 +171,19 @@ def test_stopping_a_job_stops_its_translate_jobs_and_records_it(harness: Harness
     # When its owner stops it
     stopped = httpx.delete(f"{harness.info.api_url}/translation/{job_id}", headers=harness.headers, timeout=30)
     assert stopped.status_code == 202, stopped.text
-    # Then the execution is aborted, the safety net records ERROR with the stop's cause and cleans up
+    assert stopped.json()["stopRequestedAt"]
+    # Then the wait is resumed by the Translate job's STOPPED event and the job's own failure path records it
     arn = execution_arn(harness.runtime.stack.outputs["TranslationStateMachineArn"], job_id)
     while harness.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
-        assert time.monotonic() < deadline, "the execution was not stopped"
+        assert time.monotonic() < deadline, "the execution did not end"
         time.sleep(0.2)
     harness.runtime.wait_idle(20)
-    record = harness.job("translation", job_id)
-    assert record["status"] == "ERROR" and record["error"] == "ExecutionAborted"
-    assert "stopped by its owner" in record["errorCause"]
+    status = harness.sfn.describe_execution(executionArn=arn)["status"]
+    run = Run(job_id, status, harness.job("translation", job_id), execution_history(harness.sfn, arn))
+    assert run.record["error"] == "StoppedByOwner"
+    assert "stopped by its owner" in run.record["errorCause"]
     assert list(_translate_jobs(harness, job_id).values()) == ["STOPPED"]
-    assert len(harness.notifications_for(job_id)) == 1
-    assert _staging_left(harness, job_id) == []
+    _assert_failed_cleanly(harness, run)
     # And stopping it again is a conflict: it has ended
     again = httpx.delete(f"{harness.info.api_url}/translation/{job_id}", headers=harness.headers, timeout=30)
     assert again.status_code == 409

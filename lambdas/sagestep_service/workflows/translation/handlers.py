@@ -13,8 +13,12 @@ from sagestep_service.platform import aws
 from sagestep_service.platform.jobs import JobStore
 from sagestep_service.platform.observability import logger, metrics, tracer
 from sagestep_service.platform.settings import CommonSettings, load
-from sagestep_service.workflows.translation import failure, restore, results, staging
+from sagestep_service.workflows.translation import failure, restore, results, staging, stopping
 from sagestep_service.workflows.translation.models import FailureTask, FinishTask, RestoreTask, StageTask
+
+
+def _store() -> JobStore:
+    return JobStore(load(CommonSettings).jobs_table_name)
 
 
 @logger.inject_lambda_context
@@ -23,6 +27,7 @@ from sagestep_service.workflows.translation.models import FailureTask, FinishTas
 @event_parser(model=StageTask)
 def stage(event: StageTask, context: LambdaContext) -> dict[str, Any]:
     """Stage one page of the input folder; after the last, the content types present (the Map's items)."""
+    stopping.check(_store(), event.jobId)
     state = staging.stage_page(aws.Clients().s3, event.jobId, event.plan, event.staging)
     answer: dict[str, Any] = state.model_dump()
     if not state.more:
@@ -37,6 +42,7 @@ def stage(event: StageTask, context: LambdaContext) -> dict[str, Any]:
 @event_parser(model=RestoreTask)
 def restore_results(event: RestoreTask, context: LambdaContext) -> dict[str, Any]:
     """Copy one manifest page of a content type's translations back into the output folder."""
+    stopping.check(_store(), event.jobId)
     return restore.restore_part(aws.Clients().s3, event)
 
 
@@ -49,9 +55,7 @@ def finish(event: FinishTask, context: LambdaContext) -> dict[str, Any]:
     s3 = aws.Clients().s3
     summary = results.summarize(s3, event.plan, event.staging, event.results)
     status = results.final_status(summary)
-    JobStore(load(CommonSettings).jobs_table_name).update(
-        event.jobId, set_fields={"summary": summary.model_dump(mode="json")}
-    )
+    _store().update(event.jobId, set_fields={"summary": summary.model_dump(mode="json")})
     results.remove_transient(s3, event.plan)
     metrics.add_metric(name="TranslatedFiles", unit="Count", value=summary.translatedFiles)
     logger.info("translation finished", extra={"status": status, "translated": summary.translatedFiles})
@@ -65,6 +69,9 @@ def finish(event: FinishTask, context: LambdaContext) -> dict[str, Any]:
 def on_failure(event: FailureTask, context: LambdaContext) -> dict[str, Any]:
     """Stop the job's running Translate jobs, remove its staging area, explain the error."""
     error, cause = failure.explain(event.failure.Error, event.failure.Cause, event.plan)
+    stop_requested = (_store().get(event.jobId) or {}).get(stopping.STOP_FIELD)
+    if stop_requested:
+        error, cause = "StoppedByOwner", f"stopped by its owner (DELETE /translation/{event.jobId}) at {stop_requested}"
     cleanup = failure.clean_up(aws.Clients(), event.jobId, event.plan)
     if cleanup.left:
         cause += f" (not cleaned up: {'; '.join(cleanup.left)})"

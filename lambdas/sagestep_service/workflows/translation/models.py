@@ -173,6 +173,7 @@ class TranslationJobView(JobView):
 
     kind: Literal["translation"]
     status: TranslationStatus
+    stopRequestedAt: str | None = Field(default=None, description="When its owner asked to stop it (DELETE).")
     summary: TranslationSummary | None = None
 
 

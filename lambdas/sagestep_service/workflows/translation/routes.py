@@ -118,7 +118,7 @@ def list_files(jobId: str, limit: Limit = 100, cursor: Cursor = None) -> FilePag
     "/translation/<jobId>",
     summary="Stop a running translation job (its Translate jobs are stopped, its staging removed)",
     responses=responses(
-        {202: {"description": "The job is being stopped; it ends in ERROR (`ExecutionAborted`) with one message."}},
+        {202: {"description": "The job is being stopped; it ends in ERROR (`StoppedByOwner`) with one message."}},
         {404: _NOT_FOUND, 409: "The job has already ended."},
     ),
 )
@@ -130,7 +130,7 @@ def stop_translation(jobId: str) -> Response[TranslationJobView]:
     store = _store()
     record = owned_job(store, jobId, owner(router), KIND)
     clients = aws.Clients()
-    stopped = stopping.stop(clients, load(TranslationSettings), record)
+    stopped = stopping.stop(clients, store, record)
     return json_response(202, TranslationJobView.model_validate(stopped).model_dump(mode="json"))
 
 
