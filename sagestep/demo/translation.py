@@ -3,7 +3,7 @@ subfolders) translated into two languages; the restored tree printed and one tra
 kept formatting.
 
 The local Translate's default translator is a visible pseudo-translation (no machine-translation model installs
-from the package registries): translated text reads like ``[de| Ŧĥé qúíçķ ƀŕóŵñ ƒóẋ ]``.
+from the package registries): translated text reads like ``[de|Thé qúíçk brówñ fóx]``.
 """
 
 from __future__ import annotations
