@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python -m bench.api_cold_start
 	$(BIN)/python -m bench.serving
 	$(BIN)/python -m bench.transitions
+	$(BIN)/python -m bench.translation
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache
