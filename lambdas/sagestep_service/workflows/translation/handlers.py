@@ -30,8 +30,9 @@ def stage(event: StageTask, context: LambdaContext) -> dict[str, Any]:
     stopping.check(_store(), event.jobId)
     state = staging.stage_page(aws.Clients().s3, event.jobId, event.plan, event.staging)
     answer: dict[str, Any] = state.model_dump()
-    if not state.more:
-        answer["items"] = staging.map_items(event.jobId, event.plan, state)
+    # Every answer has ``items`` (empty until the last page): the state's ResultSelector reads it, and a missing
+    # path would fail the execution (States.Runtime) on every folder of more than one listing page.
+    answer["items"] = [] if state.more else staging.map_items(event.jobId, event.plan, state)
     logger.info("staged", extra={"part": state.part, "files": state.files, "skipped": state.skipped})
     return answer
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 
 from pydantic import ValidationError
 
@@ -29,7 +29,9 @@ class InvalidMessage(ValueError):
 
 
 def _uri(bucket: str, location: str) -> str:
-    location = unquote(location)  # keys arrive URL-encoded from S3 event-driven producers
+    # Keys arrive URL-encoded from S3 event-driven producers, as S3 event notifications encode them (form encoding:
+    # a space is "+", a "+" is "%2B").
+    location = unquote_plus(location)
     return location if location.startswith("s3://") else f"s3://{bucket}/{location.lstrip('/')}"
 
 

@@ -97,7 +97,7 @@ def _decode(cursor: str, work_prefix: str) -> tuple[str, int]:
         part_key, offset = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if isinstance(part_key, str) and part_key.startswith(work_prefix) and isinstance(offset, int) and offset >= 0:
             return part_key, offset
-    except ValueError:
+    except (ValueError, TypeError):  # not base64 / JSON, or JSON that is not a [key, offset] pair
         pass
     raise BadRequest("cursor", "is not a cursor this job's files listing returned")
 

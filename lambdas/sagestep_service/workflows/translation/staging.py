@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 
 from sagestep_service.workflows.translation.models import Staged
 from sagestep_service.workflows.translation.translate_service import (
@@ -74,10 +74,11 @@ def _listing_page(s3: Any, bucket: str, prefix: str, token: str | None, max_keys
 
 
 def _files(page: dict[str, Any], prefix: str) -> list[Listed]:
-    """The page's files (keys URL-decoded; folder markers left out)."""
+    """The page's files (keys URL-decoded; folder markers left out). S3 URL-encodes listed keys as form values
+    (a space is ``+``, a ``+`` is ``%2B``), so they are decoded as botocore decodes them: ``unquote_plus``."""
     files = []
     for item in page.get("Contents", []):
-        key = unquote(item["Key"])
+        key = unquote_plus(item["Key"])
         if key.endswith("/"):
             continue
         files.append(Listed(key, key[len(prefix) :], int(item.get("Size", 0))))
