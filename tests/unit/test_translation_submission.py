@@ -259,13 +259,17 @@ class TestSubmitter:
         assert world.submitter().submit("alice", request(), None).record["jobId"] != first.record["jobId"]
         assert len(world.executions()) == 3
 
-    @pytest.mark.xfail(strict=True, reason="a replay validates the request again (platform/submission.py)")
     def test_a_replay_after_the_folder_was_emptied_still_finds_the_job(self, world: World) -> None:
+        # Given a job whose execution started (its first status write), then its folder emptied
         first = world.submitter().submit("alice", request(), "key-1")
+        world.store.update(first.record["jobId"], status="STAGING")
         world.s3.delete_objects(
             Bucket=DATA, Delete={"Objects": [{"Key": "users/alice/docs/a.txt"}, {"Key": "users/alice/docs/sub/b.docx"}]}
         )
-        assert world.submitter().submit("alice", request(), "key-1").record["jobId"] == first.record["jobId"]
+        # When the same submission comes again (a redelivered queue message), Then it finds the job, not a 400
+        replay = world.submitter().submit("alice", request(), "key-1")
+        assert replay.record["jobId"] == first.record["jobId"] and not replay.created
+        assert len(world.executions()) == 1
 
 
 # --- the SQS entry --------------------------------------------------------------------------------------------------

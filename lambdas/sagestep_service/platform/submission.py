@@ -108,6 +108,10 @@ class Submitter:
         existing = self._store.get(job_id)
         if existing is not None:
             self._check_replay(existing, owner, body)
+            if existing["status"] != SUBMITTED or not existing.get("executionInput"):
+                # Its execution started: the replay is answered with the job as it is, not validated again (its
+                # data may have changed since, e.g. a folder emptied by the finished job's owner).
+                return Submission(existing, created=False)
         prepared = prepare(job_id)
         if existing is not None:
             return self._resume(existing, prepared)

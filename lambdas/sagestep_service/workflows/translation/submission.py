@@ -73,6 +73,11 @@ class TranslationSubmitter:
                 else Folder(self._settings.data_bucket, f"{allowed[0]}translations/{job_id}/")
             )
             if output.prefix.startswith(source.prefix) or source.prefix.startswith(output.prefix):
+                if not request.outputUri:
+                    raise BadRequest(
+                        "inputUri",
+                        f"the default output folder {output.uri} lies inside it: give an outputUri outside the input",
+                    )
                 raise BadRequest("outputUri", "must not lie inside the input folder, nor contain it")
             self._check_folder(source)
             return Prepared(mode="translate", plan=self._plan(job_id, request, source, output))
