@@ -52,6 +52,7 @@ from sagestep_service.workflows.training.models import (
 )
 
 if TYPE_CHECKING:
+    from sagestep.documents_client import DocumentsApi
     from sagestep.translation_client import TranslationApi
 
 __all__ = [
@@ -635,6 +636,13 @@ class SagestepClient:
             if response.is_success:
                 return response
             raise error_from_response(response)
+
+    @functools.cached_property
+    def documents(self) -> DocumentsApi:
+        """The documents workflow's routes (``POST /documents`` and the rest)."""
+        from sagestep.documents_client import DocumentsApi
+
+        return DocumentsApi(self)
 
     @functools.cached_property
     def translation(self) -> TranslationApi:

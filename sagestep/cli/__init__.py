@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import typer
 
-from sagestep.cli import demo, local, training, translation
+from sagestep.cli import demo, documents, local, training, translation
 from sagestep.cli.errors import RootGroup
 
 __all__ = ["COMMAND_GROUPS", "app", "main"]
@@ -24,6 +24,7 @@ COMMAND_GROUPS: tuple[Callable[[typer.Typer], None], ...] = (
     local.register,
     training.register,
     translation.register,
+    documents.register,
     demo.register,
 )
 

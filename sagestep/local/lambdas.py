@@ -330,6 +330,39 @@ class LambdaRegistry:
 
         patcher.replace(s3_notifications, "_invoke_awslambda", invoke_from_s3)
 
+        # moto's SNS invokes a subscribed function synchronously inside Publish, with a canned record (test message
+        # attributes, an EXAMPLE topic); SNS invokes Lambda asynchronously (retries, on-failure destination).
+        from moto.awslambda.models import LambdaBackend
+
+        def send_sns_message(
+            backend: Any, function_name: str, message: str, subject: str | None = None, qualifier: str | None = None
+        ) -> None:
+            function = registry.get(function_name)
+            if function is None:
+                LOG.warning("SNS subscription %s has no in-process handler", function_name)
+                return
+            record = {
+                "EventVersion": "1.0",
+                "EventSource": "aws:sns",
+                "EventSubscriptionArn": f"arn:aws:sns:{backend.region_name}:{backend.account_id}:subscription",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": str(uuid.uuid4()),
+                    "TopicArn": f"arn:aws:sns:{backend.region_name}:{backend.account_id}:topic",
+                    "Subject": subject,
+                    "Message": message,
+                    "Timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+                    "SignatureVersion": "1",
+                    "Signature": "local",
+                    "SigningCertUrl": "https://sns.local/cert.pem",
+                    "UnsubscribeUrl": "https://sns.local/unsubscribe",
+                    "MessageAttributes": {},
+                },
+            }
+            registry.invoke_async(function, {"Records": [record]})
+
+        patcher.replace(LambdaBackend, "send_sns_message", send_sns_message)
+
 
 def _arn_service(arn: str) -> str:
     parts = arn.split(":")

@@ -81,7 +81,8 @@ class SagestepConfig:
     `apiThrottleRateLimit`, `apiThrottleBurstLimit`, `apiCloudWatchRole` (create API Gateway's account-level
     logging role), `apiWebAclArn` (WAFv2 web ACL to associate), `corsAllowOrigins` (enables CORS preflight);
     `translationDeadlineSeconds` (how long a Translate batch job may run), `translationQueuePrefixes` (data bucket
-    prefixes that messages of the translation queue may name; none may be a user's `users/` prefix).
+    prefixes that messages of the translation queue may name; none may be a user's `users/` prefix);
+    `documentsDeadlineSeconds` (how long Textract may take per document).
     """
 
     removal_policy: RemovalPolicy
@@ -104,6 +105,7 @@ class SagestepConfig:
     cors_allow_origins: list[str]
     translation_deadline_seconds: int = 6 * 3600
     translation_queue_prefixes: tuple[str, ...] = ("queue/",)
+    documents_deadline_seconds: int = 3600
 
     @property
     def destroy_on_removal(self) -> bool:
@@ -162,4 +164,5 @@ class SagestepConfig:
             cors_allow_origins=_as_list(get("corsAllowOrigins", [])),
             translation_deadline_seconds=get_int("translationDeadlineSeconds", 6 * 3600, minimum=60),
             translation_queue_prefixes=_queue_prefixes(get("translationQueuePrefixes", ["queue/"])),
+            documents_deadline_seconds=get_int("documentsDeadlineSeconds", 3600, minimum=60),
         )

@@ -53,3 +53,11 @@ class Clients:
     @property
     def translate(self) -> Any:
         return client("translate")
+
+    @property
+    def textract(self) -> Any:
+        return client("textract")
+
+    @property
+    def comprehend(self) -> Any:
+        return client("comprehend")

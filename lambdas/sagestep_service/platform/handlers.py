@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser import event_parser
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SnsModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sagestep_service.platform import aws, redrive, safety_net, waits
@@ -38,13 +38,21 @@ def register(event: WaitRegisterTask, context: LambdaContext) -> dict[str, Any]:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-@event_parser(model=EventBridgeModel)
-def resume(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:
-    """Resume the job waiting on the resource this event is about."""
-    detail: dict[str, Any] = dict(event.detail) if isinstance(event.detail, dict) else {}
+def resume(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Resume the job waiting on the resource an event is about: an EventBridge event (a service's state change),
+    or the SNS messages of a service that notifies through a topic instead (Textract's ``NotificationChannel``)."""
     clients = aws.Clients()
-    resumed = waits.resume(_store(), clients, clients.stepfunctions, event.detail_type, detail)
-    logger.info("event handled", extra={"detailType": event.detail_type, "resumed": resumed})
+    if "Records" in event:
+        notifications = SnsModel.model_validate(event)
+        resumed = []
+        for record in notifications.Records:
+            resumed += waits.resume_notification(_store(), clients, clients.stepfunctions, record.Sns.Message)
+        logger.info("notifications handled", extra={"records": len(notifications.Records), "resumed": resumed})
+        return {"resumed": resumed}
+    parsed = EventBridgeModel.model_validate(event)
+    detail: dict[str, Any] = dict(parsed.detail) if isinstance(parsed.detail, dict) else {}
+    resumed = waits.resume(_store(), clients, clients.stepfunctions, parsed.detail_type, detail)
+    logger.info("event handled", extra={"detailType": parsed.detail_type, "resumed": resumed})
     return {"resumed": resumed}
 
 

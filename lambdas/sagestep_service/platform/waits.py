@@ -123,3 +123,21 @@ def resume(store: JobStore, clients: Any, sfn: Any, detail_type: str, detail: di
     if outcome is None or not resolve(store, sfn, key, waiting["waitToken"], outcome):
         return []
     return [waiting["waitingJobId"]]
+
+
+def resume_notification(store: JobStore, clients: Any, sfn: Any, message: str) -> list[str]:
+    """Resume the job waiting on the resource an SNS message is about: the first registered waiter that
+    ``accepts`` the (JSON) message handles it as an event of its ``detail_type``."""
+    try:
+        body = json.loads(message)
+    except ValueError:
+        LOG.info("notification is not JSON; ignored")
+        return []
+    if not isinstance(body, dict):
+        return []
+    for waiter in registry.waiters():
+        accepts = getattr(waiter, "accepts", None)
+        if accepts is not None and accepts(body):
+            return resume(store, clients, sfn, waiter.detail_type, body)
+    LOG.info("no waiter accepts the notification")
+    return []

@@ -4,7 +4,8 @@ Adding a workflow adds its package here and one entry in ``WORKFLOWS``.
 """
 
 from sagestep_service.platform.registry import Workflow
+from sagestep_service.workflows.documents import WORKFLOW as DOCUMENTS
 from sagestep_service.workflows.training import WORKFLOW as TRAINING
 from sagestep_service.workflows.translation import WORKFLOW as TRANSLATION
 
-WORKFLOWS: tuple[Workflow, ...] = (TRAINING, TRANSLATION)
+WORKFLOWS: tuple[Workflow, ...] = (TRAINING, TRANSLATION, DOCUMENTS)

@@ -1,0 +1,61 @@
+"""One document, after Textract: its blocks segmented into paragraphs, each paragraph through Comprehend, the
+results written (rows, export, summary)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sagestep_service.workflows.documents import insights, results, segmentation
+from sagestep_service.workflows.documents.models import LANGUAGES, DocumentItem, DocumentSummary
+
+
+class UnsupportedLanguage(Exception):
+    """The document's language is not one Textract and Comprehend both handle."""
+
+
+def analyse_document(
+    s3: Any, comprehend: Any, table: Any, job_id: str, plan: dict[str, Any], document: DocumentItem,
+    textract: dict[str, Any],
+) -> DocumentSummary:  # fmt: skip
+    blocks = results.read_blocks(s3, plan, document.index)
+    segmented = segmentation.segment(blocks, plan.get("segmentation") or "auto")
+    paragraphs = [p.model_dump(mode="json") if hasattr(p, "model_dump") else dict(p) for p in segmented.paragraphs]
+    texts = [str(p["text"]) for p in paragraphs]
+    language = plan.get("languageCode")
+    if not language and texts:
+        language = insights.detect_language(comprehend, texts)
+    if texts and language not in LANGUAGES:
+        raise UnsupportedLanguage(
+            f"the document is in {language!r}; Textract and Comprehend both handle {', '.join(LANGUAGES)}"
+        )
+    found, usage = insights.analyse(comprehend, texts, str(language), set(plan.get("features") or []))
+    for paragraph, insight in zip(paragraphs, found, strict=True):
+        paragraph.update(insight.model_dump(mode="json") if hasattr(insight, "model_dump") else dict(insight))
+    results.write_rows(table, job_id, document, paragraphs)
+    brief = insights.summarize(found)
+    export_uri = results.export(
+        s3,
+        plan,
+        document,
+        {"jobId": job_id, "document": document.path, "languageCode": language, "technique": segmented.technique,
+         "paragraphs": paragraphs},
+    )  # fmt: skip
+    summary = DocumentSummary(
+        index=document.index,
+        path=document.path,
+        status="COMPLETED",
+        textractJobId=textract.get("jobId"),
+        textractStatus=textract.get("status"),
+        warnings=list(textract.get("warnings") or []),
+        pages=int(textract.get("pages") or 0),
+        languageCode=language,
+        technique=segmented.technique,
+        paragraphs=len(paragraphs),
+        sentimentDistribution=dict(brief.sentimentDistribution),
+        topKeyPhrases=[dict(k) if not hasattr(k, "model_dump") else k.model_dump() for k in brief.topKeyPhrases],
+        topEntities=[dict(e) if not hasattr(e, "model_dump") else e.model_dump() for e in brief.topEntities],
+        comprehendUnits=dict(usage.units),
+        exportUri=export_uri,
+    )
+    results.write_summary(s3, plan, summary)
+    return summary
