@@ -66,7 +66,8 @@ def write_manifest(s3: Any, job_id: str, plan: dict[str, Any]) -> dict[str, Any]
     else:
         files = [Listed(source["key"], 1)]
         base = source["key"].rsplit("/", 1)[0] + "/" if "/" in source["key"] else ""
-    items, skipped = [], []
+    items: list[dict[str, Any]] = []
+    skipped: list[dict[str, str]] = []
     for listed in files:
         path = listed.key[len(base) :]
         reason = problem(listed.key, listed.size) if source["folder"] else None

@@ -28,7 +28,8 @@ def fetch_blocks(textract: Any, s3: Any, plan: dict[str, Any], document: Documen
     work = plan["work"]
     token: str | None = None
     page = blocks = 0
-    status, warnings, message, pages = "IN_PROGRESS", [], None, 0
+    status, message, pages = "IN_PROGRESS", None, 0
+    warnings: list[dict[str, Any]] = []
     while True:
         kwargs: dict[str, Any] = {"JobId": job_id, "MaxResults": textract_service.MAX_BLOCKS_PER_PAGE}
         if token:
