@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from stacks.platform import constants
-from stacks.workflows import WORKFLOWS, training, translation
+from stacks.workflows import WORKFLOWS, documents, training, translation
 from tests.infrastructure.synthesis import (
     STACK_NAME,
     Synth,
@@ -22,7 +22,7 @@ from tests.infrastructure.synthesis import (
 
 SAGEMAKER_PREFIX_ARN = re.compile(r":sagemaker:<AWS::Region>:<AWS::AccountId>:[a-z-]+/(model|hpo)-\*$")
 
-ALL_HANDLERS = {**constants.HANDLERS, **training.HANDLERS, **translation.HANDLERS}
+ALL_HANDLERS = {**constants.HANDLERS, **training.HANDLERS, **translation.HANDLERS, **documents.HANDLERS}
 API_ROUTES = [*constants.PLATFORM_ROUTES, *(route for workflow in WORKFLOWS for route in workflow.ROUTES)]
 
 TRANSLATION_SUBMISSION = {
@@ -31,6 +31,13 @@ TRANSLATION_SUBMISSION = {
     "DATA_KEY_ARN",
     "TRANSLATION_DEADLINE_SECONDS",
     "TRANSLATION_QUEUE_PREFIXES",
+}
+DOCUMENTS_SUBMISSION = {
+    "DOCUMENTS_STATE_MACHINE_ARN",
+    "PARAGRAPHS_TABLE_NAME",
+    "TEXTRACT_TOPIC_ARN",
+    "TEXTRACT_ROLE_ARN",
+    "DOCUMENTS_DEADLINE_SECONDS",
 }
 EXPECTED_ENVIRONMENT = {
     constants.API_FUNCTION: {
@@ -45,7 +52,10 @@ EXPECTED_ENVIRONMENT = {
         "ENDPOINT_INSTANCE_TYPE",
         "ENDPOINT_DEADLINE_SECONDS",
         *TRANSLATION_SUBMISSION,
+        *DOCUMENTS_SUBMISSION,
     },
+    **{name: {"JOBS_TABLE_NAME", "ARTIFACT_BUCKET", "PARAGRAPHS_TABLE_NAME"} for name in documents.TASK_FUNCTIONS},
+    documents.UPLOAD_FUNCTION: {"JOBS_TABLE_NAME", "DATA_BUCKET", "ARTIFACT_BUCKET", *DOCUMENTS_SUBMISSION},
     translation.STAGE_FUNCTION: {"JOBS_TABLE_NAME", "ARTIFACT_BUCKET"},
     translation.RESTORE_FUNCTION: {"JOBS_TABLE_NAME", "ARTIFACT_BUCKET"},
     translation.FINISH_FUNCTION: {"JOBS_TABLE_NAME", "ARTIFACT_BUCKET"},
@@ -121,14 +131,14 @@ def test_variant_configuration_is_nag_clean(synth_variant: Synth) -> None:
 @pytest.mark.parametrize(
     ("resource_type", "count"),
     [
-        ("AWS::Lambda::Function", 13),
-        ("AWS::DynamoDB::Table", 1),
-        ("AWS::SNS::Topic", 2),
+        ("AWS::Lambda::Function", 20),
+        ("AWS::DynamoDB::Table", 2),
+        ("AWS::SNS::Topic", 3),
         ("AWS::S3::Bucket", 3),
-        ("AWS::StepFunctions::StateMachine", 2),
+        ("AWS::StepFunctions::StateMachine", 3),
         ("AWS::Cognito::UserPool", 1),
         ("AWS::Cognito::UserPoolClient", 1),
-        ("AWS::Events::Rule", 3),
+        ("AWS::Events::Rule", 4),
         ("AWS::SQS::Queue", 3),
         ("AWS::KMS::Key", 2),
         ("AWS::CloudWatch::Dashboard", 1),
@@ -346,6 +356,13 @@ def test_only_documented_actions_use_resource_star(synth: Synth) -> None:
         "translate:DescribeTextTranslationJob",
         "translate:ListTextTranslationJobs",
         "translate:StopTextTranslationJob",
+        "textract:StartDocumentAnalysis",
+        "textract:GetDocumentAnalysis",
+        "comprehend:BatchDetectSentiment",
+        "comprehend:BatchDetectKeyPhrases",
+        "comprehend:BatchDetectEntities",
+        "comprehend:BatchDetectDominantLanguage",
+        "comprehend:DetectDominantLanguage",
     }
     for statement in iam_statements(synth):
         if "*" in as_list(statement["Resource"]):
@@ -366,6 +383,9 @@ TABLE_ACTIONS = {
     translation.STAGE_FUNCTION: {"GetItem"},
     translation.RESTORE_FUNCTION: {"GetItem"},
     translation.FAILURE_FUNCTION: {"GetItem"},
+    documents.FINISH_FUNCTION: {"UpdateItem"},
+    # An upload's submission: the claim (conditional put), its replay (read), removal if never started.
+    documents.UPLOAD_FUNCTION: {"GetItem", "PutItem", "DeleteItem"},
     # Submission from the queue: the claim (conditional put), its replay (read), removal if never started.
     translation.QUEUE_FUNCTION: {"GetItem", "PutItem", "DeleteItem"},
     constants.EXECUTION_CLOSED_FUNCTION: {"GetItem", "UpdateItem"},
@@ -429,6 +449,7 @@ def test_pass_role_is_limited_to_the_service_roles(synth: Synth) -> None:
     services = {
         synth.labelled("SageMakerExecutionRole")[0]: "sagemaker.amazonaws.com",
         synth.labelled("TranslateDataAccessRole")[0]: "translate.amazonaws.com",
+        synth.labelled("TextractNotificationRole")[0]: "textract.amazonaws.com",
     }
     pass_role = [s for s in iam_statements(synth) if "iam:PassRole" in as_list(s["Action"])]
     assert {statement["Resource"]["Fn::GetAtt"][0] for statement in pass_role} == set(services)
@@ -602,6 +623,7 @@ def test_outputs(synth: Synth) -> None:
         "TranslationQueueUrl",
         "TranslationQueueName",
         "TranslationDeadLetterQueueUrl",
+        "DocumentsStateMachineArn",
     }
 
 

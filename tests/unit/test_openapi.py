@@ -35,6 +35,10 @@ STATUSES = {
     ("/translation/{jobId}", "get"): {"200", "404"} | GATEWAY_AND_AWS,
     ("/translation/{jobId}/files", "get"): {"200", "400", "404"} | GATEWAY_AND_AWS,
     ("/translation/{jobId}", "delete"): {"202", "404", "409"} | GATEWAY_AND_AWS,
+    ("/documents", "post"): {"202", "200", "409"} | BODY | GATEWAY_AND_AWS,
+    ("/documents", "get"): {"200", "400"} | GATEWAY_AND_AWS,
+    ("/documents/{jobId}", "get"): {"200", "404"} | GATEWAY_AND_AWS,
+    ("/documents/{jobId}/paragraphs", "get"): {"200", "400", "404"} | GATEWAY_AND_AWS,
 }
 ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorResponse"}
 
