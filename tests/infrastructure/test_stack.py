@@ -658,6 +658,6 @@ def test_the_redrive_may_invoke_only_the_event_driven_functions(synth: Synth) ->
     ]
     expected = [
         {"Fn::GetAtt": [synth.labelled(name)[0], "Arn"]}
-        for name in (constants.WAIT_RESUME_FUNCTION, constants.EXECUTION_CLOSED_FUNCTION)
+        for name in (constants.WAIT_RESUME_FUNCTION, constants.EXECUTION_CLOSED_FUNCTION, documents.UPLOAD_FUNCTION)
     ]
     assert sorted(map(str, invoked)) == sorted(map(str, expected)), redrive_id

@@ -1,5 +1,5 @@
 """One document, after Textract: its blocks segmented into paragraphs, each paragraph through Comprehend, the
-results written (rows, export, summary)."""
+results written (a row per paragraph, the JSON export, the document's summary)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,18 @@ class UnsupportedLanguage(Exception):
 
 
 def analyse_document(
-    s3: Any, comprehend: Any, table: Any, job_id: str, plan: dict[str, Any], document: DocumentItem,
+    s3: Any,
+    comprehend: Any,
+    table: Any,
+    job_id: str,
+    plan: dict[str, Any],
+    document: DocumentItem,
     textract: dict[str, Any],
-) -> DocumentSummary:  # fmt: skip
+) -> DocumentSummary:
+    """Segment, detect the language (unless the request named it), run Comprehend, write; returns the summary."""
     blocks = results.read_blocks(s3, plan, document.index)
     segmented = segmentation.segment(blocks, plan.get("segmentation") or "auto")
-    paragraphs = [p.model_dump(mode="json") if hasattr(p, "model_dump") else dict(p) for p in segmented.paragraphs]
+    paragraphs: list[dict[str, Any]] = [p.model_dump(mode="json") for p in segmented.paragraphs]
     texts = [str(p["text"]) for p in paragraphs]
     language = plan.get("languageCode")
     if not language and texts:
@@ -28,18 +34,24 @@ def analyse_document(
         raise UnsupportedLanguage(
             f"the document is in {language!r}; Textract and Comprehend both handle {', '.join(LANGUAGES)}"
         )
-    found, usage = insights.analyse(comprehend, texts, str(language), set(plan.get("features") or []))
-    for paragraph, insight in zip(paragraphs, found, strict=True):
-        paragraph.update(insight.model_dump(mode="json") if hasattr(insight, "model_dump") else dict(insight))
+    analysis = insights.analyse(comprehend, texts, str(language or "en"), set(plan.get("features") or []))
+    for paragraph, found in zip(paragraphs, analysis.paragraphs, strict=True):
+        paragraph.update(dict(found))
     results.write_rows(table, job_id, document, paragraphs)
-    brief = insights.summarize(found)
+    brief = insights.summarize(analysis)
     export_uri = results.export(
         s3,
         plan,
         document,
-        {"jobId": job_id, "document": document.path, "languageCode": language, "technique": segmented.technique,
-         "paragraphs": paragraphs},
-    )  # fmt: skip
+        {
+            "jobId": job_id,
+            "document": document.path,
+            "languageCode": language,
+            "technique": segmented.technique,
+            "dropped": [line.model_dump(mode="json") for line in segmented.dropped],
+            "paragraphs": paragraphs,
+        },
+    )
     summary = DocumentSummary(
         index=document.index,
         path=document.path,
@@ -51,10 +63,10 @@ def analyse_document(
         languageCode=language,
         technique=segmented.technique,
         paragraphs=len(paragraphs),
-        sentimentDistribution=dict(brief.sentimentDistribution),
-        topKeyPhrases=[dict(k) if not hasattr(k, "model_dump") else k.model_dump() for k in brief.topKeyPhrases],
-        topEntities=[dict(e) if not hasattr(e, "model_dump") else e.model_dump() for e in brief.topEntities],
-        comprehendUnits=dict(usage.units),
+        sentimentDistribution=dict(brief["sentimentDistribution"]),
+        topKeyPhrases=list(brief["topKeyPhrases"]),
+        topEntities=list(brief["topEntities"]),
+        comprehendUnits=dict(brief["units"]),
         exportUri=export_uri,
     )
     results.write_summary(s3, plan, summary)
