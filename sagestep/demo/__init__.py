@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sagestep.demo.runner import DemoContext, DemoError, DemoRun, DemoSection, run_sections
+from sagestep.demo.documents import DocumentsDemo
 from sagestep.demo.training import TrainingDemo
 from sagestep.demo.translation import TranslationDemo
 
@@ -20,4 +21,5 @@ __all__ = ["SECTIONS", "DemoContext", "DemoError", "DemoRun", "DemoSection", "ru
 SECTIONS: dict[str, Callable[..., DemoSection]] = {
     TrainingDemo.name: TrainingDemo,
     TranslationDemo.name: TranslationDemo,
+    DocumentsDemo.name: DocumentsDemo,
 }
