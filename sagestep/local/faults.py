@@ -54,7 +54,7 @@ FAULT_KINDS = (
     "fail_function",
 )
 #: Every fault kind: the SageMaker and Lambda ones, then Translate's (:data:`TRANSLATE_FAULT_KINDS`).
-ALL_FAULT_KINDS = FAULT_KINDS + TRANSLATE_FAULT_KINDS
+ALL_FAULT_KINDS: tuple[str, ...] = FAULT_KINDS + TRANSLATE_FAULT_KINDS
 ALL_FAULT_KINDS += TEXTRACT_FAULT_KINDS  # Textract's (:data:`~sagestep.local.textract_faults.TEXTRACT_FAULT_KINDS`)
 
 

@@ -107,12 +107,14 @@ def test_geometry_is_normalised_words_sit_in_their_lines_and_lines_come_in_readi
             assert " ".join(w["Text"] for w in words) == line["Text"]
             for word in words:
                 inner = word["Geometry"]["BoundingBox"]
-                assert outer["Left"] - 1e-9 <= inner["Left"] and inner["Left"] + inner["Width"] <= outer["Left"] + outer[
-                    "Width"
-                ] + 1e-9
-                assert outer["Top"] - 1e-9 <= inner["Top"] and inner["Top"] + inner["Height"] <= outer["Top"] + outer[
-                    "Height"
-                ] + 1e-9
+                assert (
+                    outer["Left"] - 1e-9 <= inner["Left"]
+                    and inner["Left"] + inner["Width"] <= outer["Left"] + outer["Width"] + 1e-9
+                )
+                assert (
+                    outer["Top"] - 1e-9 <= inner["Top"]
+                    and inner["Top"] + inner["Height"] <= outer["Top"] + outer["Height"] + 1e-9
+                )
                 assert 0 < word["Confidence"] <= 100 and word["TextType"] == "PRINTED"
         if name != "columns.pdf":  # one column: reading order is top to bottom
             tops = [line["Geometry"]["BoundingBox"]["Top"] for line in lines]

@@ -44,6 +44,7 @@ def format_of(key: str) -> str | None:
     dot = name.rfind(".")
     return FORMATS.get(name[dot:]) if dot > 0 else None
 
+
 #: Default quotas of asynchronous analysis (per account and region; raised on request): jobs in progress at once
 #: (more: LimitExceededException) and StartDocumentAnalysis calls a second (more: ProvisionedThroughputExceeded).
 MAX_CONCURRENT_JOBS = 100

@@ -118,7 +118,7 @@ def page_blocks(page: PageText, with_layout: bool) -> list[dict[str, Any]]:
     lines: list[dict[str, Any]] = []
     words: list[dict[str, Any]] = []
     for line in page.lines:
-        word_blocks = [
+        word_blocks: list[dict[str, Any]] = [
             {
                 "BlockType": "WORD",
                 "Confidence": round(word.confidence, 3),

@@ -11,9 +11,9 @@ be exercised locally. The rules, in the order they are applied to each page:
    (digits ignored) is repeated in the margins of another page, or it is no bigger than the body text →
    ``LAYOUT_HEADER`` (top) / ``LAYOUT_FOOTER`` (bottom). Other margin lines (a big title near the top) are content.
 3. **Columns**: a gutter is a vertical band in the middle of the page crossed only by lines that stand alone at
-   their height, with at least two lines on its right beside lines on its left. Lines crossing it (a title over both columns) split the page into
-   sections; each section is read left column first, then right column (Textract's reading order for multi-column
-   pages). Without a gutter, lines are read top to bottom.
+   their height, with at least two lines on its right beside lines on its left. Lines crossing it (a title over
+   both columns) split the page into sections; each section is read left column first, then right column
+   (Textract's reading order for multi-column pages). Without a gutter, lines are read top to bottom.
 4. **Kinds**: a content line at least :data:`TITLE_RATIO` times the body size → ``LAYOUT_TITLE``; at least
    :data:`HEADING_RATIO` times, or bold, short and without a final full stop → ``LAYOUT_SECTION_HEADER``; else text.
 5. **Paragraphs**: consecutive lines of the same kind in one column form one element unless the space between
@@ -38,7 +38,9 @@ PARAGRAPH_GAP = 0.7
 #: Confidence reported for the layout elements (a heuristic is less sure than a text layer).
 LAYOUT_CONFIDENCE = 85.0
 
-_PAGE_NUMBER = re.compile(r"^(page\s*)?[-\u2013\u2014]?\s*\d{1,5}\s*([-\u2013\u2014]|(of|/)\s*\d{1,5})?$", re.IGNORECASE)
+_PAGE_NUMBER = re.compile(
+    r"^(page\s*)?[-\u2013\u2014]?\s*\d{1,5}\s*([-\u2013\u2014]|(of|/)\s*\d{1,5})?$", re.IGNORECASE
+)
 
 
 def body_size(lines: Sequence[Line]) -> float:
