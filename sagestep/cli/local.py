@@ -152,6 +152,9 @@ FAULT_KINDS = {
     "fail-translation": "fail_next_translation_job",
     "fail-translation-file": "fail_translation_file",
     "hang-translation": "hang_next_translation_job",
+    "fail-textract": "fail_next_textract_job",
+    "partial-textract": "partial_next_textract_job",
+    "drop-textract-notification": "drop_next_textract_notification",
 }
 _CLI_KINDS = {fault: kind for kind, fault in FAULT_KINDS.items()}
 
@@ -331,3 +334,27 @@ def fault_fail_translation_file(
 def fault_hang_translation(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """The next translation job stays IN_PROGRESS until it is stopped (a job that never finishes)."""
     _arm(ctx, {"fault": "hang_next_translation_job"}, json_out)
+
+
+@fault_app.command("fail-textract")
+def fault_fail_textract(ctx: typer.Context, reason: ReasonOpt = None, json_out: JsonOpt = False) -> None:
+    """The next Textract document analysis ends FAILED with --reason as its StatusMessage."""
+    _arm(ctx, {"fault": "fail_next_textract_job", "reason": reason}, json_out)
+
+
+@fault_app.command("partial-textract")
+def fault_partial_textract(
+    ctx: typer.Context,
+    pages: Annotated[
+        list[int] | None, typer.Option("--page", help="A page that fails (repeatable; default: the last page).")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """In the next Textract document analysis some pages fail: PARTIAL_SUCCESS, their blocks missing, Warnings."""
+    _arm(ctx, {"fault": "partial_next_textract_job", "pages": pages or None}, json_out)
+
+
+@fault_app.command("drop-textract-notification")
+def fault_drop_textract_notification(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+    """The next Textract document analysis succeeds silently: its SNS completion message is never sent."""
+    _arm(ctx, {"fault": "drop_next_textract_notification"}, json_out)

@@ -43,3 +43,11 @@ def format_of(key: str) -> str | None:
     name = key.rsplit("/", 1)[-1].lower()
     dot = name.rfind(".")
     return FORMATS.get(name[dot:]) if dot > 0 else None
+
+
+#: Default quotas of asynchronous analysis (per account and region; raised on request): jobs in progress at once
+#: (more: LimitExceededException) and StartDocumentAnalysis calls a second (more: ProvisionedThroughputExceeded).
+MAX_CONCURRENT_JOBS = 100
+MAX_STARTS_PER_SECOND = 10
+#: The ``API`` of the SNS completion message of StartDocumentAnalysis jobs.
+NOTIFICATION_API = "StartDocumentAnalysis"
