@@ -152,6 +152,7 @@ FAULT_KINDS = {
     "fail-translation": "fail_next_translation_job",
     "fail-translation-file": "fail_translation_file",
     "hang-translation": "hang_next_translation_job",
+    "fail-comprehend-item": "fail_comprehend_batch_item",
 }
 _CLI_KINDS = {fault: kind for kind, fault in FAULT_KINDS.items()}
 
@@ -331,3 +332,18 @@ def fault_fail_translation_file(
 def fault_hang_translation(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """The next translation job stays IN_PROGRESS until it is stopped (a job that never finishes)."""
     _arm(ctx, {"fault": "hang_next_translation_job"}, json_out)
+
+
+@fault_app.command("fail-comprehend-item")
+def fault_fail_comprehend_item(
+    ctx: typer.Context,
+    index: Annotated[int, typer.Option("--index", min=0, max=24, help="The document of the batch (0-based).")] = 0,
+    operation: Annotated[
+        str | None, typer.Option("--operation", help="Only this batch call, e.g. BatchDetectEntities (default: any).")
+    ] = None,
+    count: CountOpt = 1,
+    json_out: JsonOpt = False,
+) -> None:
+    """The next --count Comprehend batch calls report document --index in ErrorList (INTERNAL_SERVER_ERROR) and
+    answer the others."""
+    _arm(ctx, {"fault": "fail_comprehend_batch_item", "index": index, "operation": operation, "count": count}, json_out)

@@ -1,5 +1,6 @@
 """One-shot fault injection for the local emulation (SageMaker calls, jobs and endpoints; Lambda functions;
-Translate jobs, see :mod:`sagestep.local.translate_faults`).
+Translate jobs, see :mod:`sagestep.local.translate_faults`; Comprehend batch calls, see
+:mod:`sagestep.local.comprehend_faults`).
 
 Tests (and the local runtime's admin route) arm faults; the emulation consumes them at the point where
 AWS would fail. Every fault fires once: arming the same fault twice makes the next two matching calls
@@ -16,6 +17,7 @@ Example::
     aws.faults.armed()                                   # [ArmedFault("fail_next_training_job", 1, ...), ...]
     aws.faults.clear("throttle")                         # the throttles not yet hit; clear() disarms everything
     aws.faults.translate.fail_next_job("no access")      # Translate jobs: ``faults.translate``
+    aws.faults.comprehend.fail_batch_item(2)             # Comprehend batch calls: ``faults.comprehend``
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sagestep.local.comprehend_faults import COMPREHEND_FAULT_KINDS, ComprehendFaults
 from sagestep.local.translate_faults import TRANSLATE_FAULT_KINDS, TranslateFaults
 
 DEFAULT_TRAINING_FAILURE = "AlgorithmError: fault injected by the local emulator"
@@ -51,8 +54,8 @@ FAULT_KINDS = (
     "fail_call",
     "fail_function",
 )
-#: Every fault kind: the SageMaker and Lambda ones, then Translate's (:data:`TRANSLATE_FAULT_KINDS`).
-ALL_FAULT_KINDS = FAULT_KINDS + TRANSLATE_FAULT_KINDS
+#: Every fault kind: the SageMaker and Lambda ones, then Translate's (:data:`TRANSLATE_FAULT_KINDS`), then Comprehend's.
+ALL_FAULT_KINDS = FAULT_KINDS + TRANSLATE_FAULT_KINDS + COMPREHEND_FAULT_KINDS
 
 
 def normalise_operation(name: str) -> str:
@@ -138,6 +141,8 @@ class Faults:
         self._functions: dict[str, _PerCall] = {}
         #: The Translate job faults (same lock).
         self.translate = TranslateFaults(self._lock)
+        #: The Comprehend batch-call faults (same lock).
+        self.comprehend = ComprehendFaults(self._lock)
 
     # Arming ----------------------------------------------------------------------------------------
 
@@ -218,6 +223,8 @@ class Faults:
         reason = spec.get("reason")
         if kind in TRANSLATE_FAULT_KINDS:
             self.translate.apply(spec)
+        elif kind in COMPREHEND_FAULT_KINDS:
+            self.comprehend.apply(spec)
         elif kind == "fail_next_training_job":
             self.fail_next_training_job(reason or DEFAULT_TRAINING_FAILURE)
         elif kind == "fail_next_endpoint":
@@ -293,6 +300,7 @@ class Faults:
             if fault in (None, "fail_function"):
                 self._functions.clear()
             self.translate._clear(fault)
+            self.comprehend._clear(fault)
             return cleared
 
     def _armed(self) -> list[ArmedFault]:
@@ -310,6 +318,7 @@ class Faults:
             ),
             *(ArmedFault("fail_function", f.count, operation=f.operation) for f in self._functions.values()),
             *self.translate._armed(),
+            *self.comprehend._armed(),
         ]
 
     # Consuming (used by the emulation) ------------------------------------------------------------

@@ -19,6 +19,7 @@ import pytest
 from sagestep.local.emulator import LocalAws
 from sagestep.local.patching import Patcher
 from sagestep.local.services import LocalService, ServiceContext, ServiceRegistry, default_registry
+from sagestep.local.services.comprehend import ComprehendEmulator
 from sagestep.local.services.sagemaker import SageMakerEmulator
 from sagestep.local.services.translate import TranslateEmulator
 from tests.local.fixtures.translate import ThrowawayTranslate
@@ -111,7 +112,7 @@ def test_services_are_installed_waited_for_and_shut_down_and_their_events_reach_
 
 def test_the_registry_instantiates_registered_services_and_given_ones_take_their_place() -> None:
     registry = default_registry()
-    assert registry.names() == ["sagemaker", "translate"]
+    assert registry.names() == ["sagemaker", "translate", "comprehend"]
     with pytest.raises(ValueError, match="registered already"):
         registry.register(SageMakerEmulator)
 
@@ -119,8 +120,8 @@ def test_the_registry_instantiates_registered_services_and_given_ones_take_their
     configured = SageMakerEmulator(endpoint_start_timeout=5)
     chosen = registry.instantiate([Recorder(), configured])
 
-    assert [type(s) for s in defaults] == [SageMakerEmulator, TranslateEmulator]
+    assert [type(s) for s in defaults] == [SageMakerEmulator, TranslateEmulator, ComprehendEmulator]
     assert chosen[0] is configured
-    assert [s.name for s in chosen] == ["sagemaker", "translate", "recorder"]
+    assert [s.name for s in chosen] == ["sagemaker", "translate", "comprehend", "recorder"]
     with pytest.raises(ValueError, match="two local sagemaker"):
         registry.instantiate([SageMakerEmulator(), SageMakerEmulator()])
