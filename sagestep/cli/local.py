@@ -155,6 +155,7 @@ FAULT_KINDS = {
     "fail-textract": "fail_next_textract_job",
     "partial-textract": "partial_next_textract_job",
     "drop-textract-notification": "drop_next_textract_notification",
+    "fail-comprehend-item": "fail_comprehend_batch_item",
 }
 _CLI_KINDS = {fault: kind for kind, fault in FAULT_KINDS.items()}
 
@@ -358,3 +359,18 @@ def fault_partial_textract(
 def fault_drop_textract_notification(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """The next Textract document analysis succeeds silently: its SNS completion message is never sent."""
     _arm(ctx, {"fault": "drop_next_textract_notification"}, json_out)
+
+
+@fault_app.command("fail-comprehend-item")
+def fault_fail_comprehend_item(
+    ctx: typer.Context,
+    index: Annotated[int, typer.Option("--index", min=0, max=24, help="The document of the batch (0-based).")] = 0,
+    operation: Annotated[
+        str | None, typer.Option("--operation", help="Only this batch call, e.g. BatchDetectEntities (default: any).")
+    ] = None,
+    count: CountOpt = 1,
+    json_out: JsonOpt = False,
+) -> None:
+    """The next --count Comprehend batch calls report document --index in ErrorList (INTERNAL_SERVER_ERROR) and
+    answer the others."""
+    _arm(ctx, {"fault": "fail_comprehend_batch_item", "index": index, "operation": operation, "count": count}, json_out)

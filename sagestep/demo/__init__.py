@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sagestep.demo.runner import DemoContext, DemoError, DemoRun, DemoSection, run_sections
 from sagestep.demo.documents import DocumentsDemo
+from sagestep.demo.runner import DemoContext, DemoError, DemoRun, DemoSection, run_sections
 from sagestep.demo.training import TrainingDemo
 from sagestep.demo.translation import TranslationDemo
 

@@ -31,8 +31,14 @@ class DocumentsDemoResult:
             "status": str(self.job.status),
             "documents": [d.model_dump(mode="json") for d in summary.items] if summary else [],
             "paragraphs": [
-                {"document": p.path, "header": p.header, "sentiment": p.sentiment, "pages": p.pages,
-                 "keyPhrases": [k.get("text") for k in p.keyPhrases[:5]], "text": p.text}  # fmt: skip
+                {
+                    "document": p.path,
+                    "header": p.header,
+                    "sentiment": p.sentiment,
+                    "pages": p.pages,
+                    "keyPhrases": [k.get("text") for k in p.keyPhrases[:5]],
+                    "text": p.text,
+                }
                 for p in self.paragraphs
             ],
         }

@@ -1,5 +1,6 @@
 """One-shot fault injection for the local emulation (SageMaker calls, jobs and endpoints; Lambda functions;
-Translate jobs, see :mod:`sagestep.local.translate_faults`; Textract jobs, see :mod:`sagestep.local.textract_faults`).
+Translate jobs, see :mod:`sagestep.local.translate_faults`; Textract jobs, see :mod:`sagestep.local.textract_faults`;
+Comprehend batch calls, see :mod:`sagestep.local.comprehend_faults`).
 
 Tests (and the local runtime's admin route) arm faults; the emulation consumes them at the point where
 AWS would fail. Every fault fires once: arming the same fault twice makes the next two matching calls
@@ -17,6 +18,7 @@ Example::
     aws.faults.clear("throttle")                         # the throttles not yet hit; clear() disarms everything
     aws.faults.translate.fail_next_job("no access")      # Translate jobs: ``faults.translate``
     aws.faults.textract.partial_next_job([2])            # Textract jobs: ``faults.textract``
+    aws.faults.comprehend.fail_batch_item(2)             # Comprehend batch calls: ``faults.comprehend``
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sagestep.local.comprehend_faults import COMPREHEND_FAULT_KINDS, ComprehendFaults
 from sagestep.local.textract_faults import TEXTRACT_FAULT_KINDS, TextractFaults
 from sagestep.local.translate_faults import TRANSLATE_FAULT_KINDS, TranslateFaults
 
@@ -56,6 +59,9 @@ FAULT_KINDS = (
 #: Every fault kind: the SageMaker and Lambda ones, then Translate's (:data:`TRANSLATE_FAULT_KINDS`).
 ALL_FAULT_KINDS: tuple[str, ...] = FAULT_KINDS + TRANSLATE_FAULT_KINDS
 ALL_FAULT_KINDS += TEXTRACT_FAULT_KINDS  # Textract's (:data:`~sagestep.local.textract_faults.TEXTRACT_FAULT_KINDS`)
+ALL_FAULT_KINDS += (
+    COMPREHEND_FAULT_KINDS  # Comprehend's (:data:`~sagestep.local.comprehend_faults.COMPREHEND_FAULT_KINDS`)
+)
 
 
 def normalise_operation(name: str) -> str:
@@ -143,6 +149,8 @@ class Faults:
         self.translate = TranslateFaults(self._lock)
         #: The Textract job faults (same lock).
         self.textract = TextractFaults(self._lock)
+        #: The Comprehend batch-call faults (same lock).
+        self.comprehend = ComprehendFaults(self._lock)
 
     # Arming ----------------------------------------------------------------------------------------
 
@@ -225,6 +233,8 @@ class Faults:
             self.translate.apply(spec)
         elif kind in TEXTRACT_FAULT_KINDS:
             self.textract.apply(spec)
+        elif kind in COMPREHEND_FAULT_KINDS:
+            self.comprehend.apply(spec)
         elif kind == "fail_next_training_job":
             self.fail_next_training_job(reason or DEFAULT_TRAINING_FAILURE)
         elif kind == "fail_next_endpoint":
@@ -301,6 +311,7 @@ class Faults:
                 self._functions.clear()
             self.translate._clear(fault)
             self.textract._clear(fault)
+            self.comprehend._clear(fault)
             return cleared
 
     def _armed(self) -> list[ArmedFault]:
@@ -319,6 +330,7 @@ class Faults:
             *(ArmedFault("fail_function", f.count, operation=f.operation) for f in self._functions.values()),
             *self.translate._armed(),
             *self.textract._armed(),
+            *self.comprehend._armed(),
         ]
 
     # Consuming (used by the emulation) ------------------------------------------------------------

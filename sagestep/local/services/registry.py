@@ -40,8 +40,9 @@ class ServiceRegistry:
 
 def default_registry() -> ServiceRegistry:
     """The emulations of the local mode; a new service is one line here."""
+    from sagestep.local.services.comprehend import ComprehendEmulator
     from sagestep.local.services.sagemaker import SageMakerEmulator
     from sagestep.local.services.textract import TextractEmulator
     from sagestep.local.services.translate import TranslateEmulator
 
-    return ServiceRegistry([SageMakerEmulator, TranslateEmulator, TextractEmulator])
+    return ServiceRegistry([SageMakerEmulator, TranslateEmulator, TextractEmulator, ComprehendEmulator])

@@ -28,3 +28,9 @@ ENTITY_TYPES = (
 def units(text: str) -> int:
     """Comprehend's billed units for one text and one API."""
     return max(MIN_UNITS_PER_TEXT, -(-len(text) // BILLING_UNIT_CHARACTERS))
+
+
+#: UTF-8 bytes of the text of one DetectSentiment call (its TextSizeLimitExceededException names the limit).
+MAX_SENTIMENT_BYTES = 5000
+#: UTF-8 bytes of the text of one DetectKeyPhrases, DetectEntities or DetectDominantLanguage call.
+MAX_DETECT_BYTES = 100_000
