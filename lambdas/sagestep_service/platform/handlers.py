@@ -46,7 +46,7 @@ def resume(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         notifications = SnsModel.model_validate(event)
         resumed = []
         for record in notifications.Records:
-            resumed += waits.resume_notification(_store(), clients, clients.stepfunctions, record.Sns.Message)
+            resumed += waits.resume_notification(_store(), clients, clients.stepfunctions, str(record.Sns.Message))
         logger.info("notifications handled", extra={"records": len(notifications.Records), "resumed": resumed})
         return {"resumed": resumed}
     parsed = EventBridgeModel.model_validate(event)
