@@ -155,6 +155,7 @@ FAULT_KINDS = {
     "fail-textract": "fail_next_textract_job",
     "partial-textract": "partial_next_textract_job",
     "drop-textract-notification": "drop_next_textract_notification",
+    "hang-textract": "hang_next_textract_job",
     "fail-comprehend-item": "fail_comprehend_batch_item",
 }
 _CLI_KINDS = {fault: kind for kind, fault in FAULT_KINDS.items()}
@@ -353,6 +354,12 @@ def fault_partial_textract(
 ) -> None:
     """In the next Textract document analysis some pages fail: PARTIAL_SUCCESS, their blocks missing, Warnings."""
     _arm(ctx, {"fault": "partial_next_textract_job", "pages": pages or None}, json_out)
+
+
+@fault_app.command("hang-textract")
+def fault_hang_textract(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+    """The next Textract document analysis never finishes (IN_PROGRESS, never notified): only a deadline ends it."""
+    _arm(ctx, {"fault": "hang_next_textract_job"}, json_out)
 
 
 @fault_app.command("drop-textract-notification")

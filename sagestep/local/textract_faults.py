@@ -26,7 +26,12 @@ if TYPE_CHECKING:
     from sagestep.local.faults import ArmedFault
 
 #: Textract's fault kinds, in the order :meth:`Faults.armed` lists them.
-TEXTRACT_FAULT_KINDS = ("fail_next_textract_job", "partial_next_textract_job", "drop_next_textract_notification")
+TEXTRACT_FAULT_KINDS = (
+    "fail_next_textract_job",
+    "partial_next_textract_job",
+    "drop_next_textract_notification",
+    "hang_next_textract_job",
+)
 #: Textract reports a server-side job failure with this StatusMessage.
 DEFAULT_JOB_FAILURE = "INTERNAL_ERROR"
 
@@ -39,6 +44,8 @@ class JobFaults:
     failure: str | None = None
     failed_pages: tuple[int, ...] | None = None
     drop_notification: bool = False
+    #: Stay IN_PROGRESS, never notified (a job that never finishes).
+    hang: bool = False
 
     def pages_failing(self, page_count: int) -> set[int]:
         """The pages of a ``page_count``-page document this job loses."""
@@ -57,6 +64,13 @@ class TextractFaults:
         self._failures: deque[str] = deque()
         self._partials: deque[tuple[int, ...]] = deque()
         self._dropped = 0
+        self._hangs = 0
+
+    def hang_next_job(self) -> None:
+        """The next analysis job never finishes: IN_PROGRESS and never notified, so only a caller's deadline ends
+        the wait."""
+        with self._lock:
+            self._hangs += 1
 
     def fail_next_job(self, reason: str = DEFAULT_JOB_FAILURE) -> None:
         """The next analysis job ends ``FAILED`` with ``StatusMessage=reason`` (its notification says FAILED)."""
@@ -84,6 +98,8 @@ class TextractFaults:
             self.partial_next_job(list(spec.get("pages") or ()))
         elif kind == "drop_next_textract_notification":
             self.drop_next_notification()
+        elif kind == "hang_next_textract_job":
+            self.hang_next_job()
         else:
             raise ValueError(f"unknown fault {kind!r}")
 
@@ -94,7 +110,9 @@ class TextractFaults:
             partial = self._partials.popleft() if self._partials else None
             dropped = self._dropped > 0
             self._dropped -= 1 if dropped else 0
-            return JobFaults(failure, partial, dropped)
+            hang = self._hangs > 0
+            self._hangs -= 1 if hang else 0
+            return JobFaults(failure, partial, dropped, hang)
 
     # With the lock of Faults held -----------------------------------------------------------------------
 
@@ -112,6 +130,8 @@ class TextractFaults:
         ]
         if self._dropped:
             entries.append(ArmedFault("drop_next_textract_notification", self._dropped))
+        if self._hangs:
+            entries.append(ArmedFault("hang_next_textract_job", self._hangs))
         return entries
 
     def _clear(self, fault: str | None) -> None:
@@ -121,3 +141,5 @@ class TextractFaults:
             self._partials.clear()
         if fault in (None, "drop_next_textract_notification"):
             self._dropped = 0
+        if fault in (None, "hang_next_textract_job"):
+            self._hangs = 0

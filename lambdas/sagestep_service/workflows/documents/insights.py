@@ -43,8 +43,10 @@ MIXED_THRESHOLD = 0.3
 #: An ``ErrorList`` item is sent again this many more times (in a later batch) when its error is transient.
 MAX_ITEM_RETRIES = 3
 #: ``ErrorCode`` values worth another try, compared upper-case without underscores (the docs name the codes in
-#: both spellings: ``INTERNAL_SERVER_EXCEPTION``, ``InternalServerException``).
-RETRYABLE_ITEM_CODES = frozenset({"INTERNALSERVEREXCEPTION", "THROTTLINGEXCEPTION", "TOOMANYREQUESTSEXCEPTION"})
+#: both spellings: ``INTERNAL_SERVER_EXCEPTION``, ``InternalServerException``; ``INTERNAL_SERVER_ERROR`` is seen too).
+RETRYABLE_ITEM_CODES = frozenset(
+    {"INTERNALSERVEREXCEPTION", "INTERNALSERVERERROR", "THROTTLINGEXCEPTION", "TOOMANYREQUESTSEXCEPTION"}
+)
 #: A whole call refused with one of these is retried with backoff; any other ClientError is raised at once.
 THROTTLING_CODES = frozenset({"ThrottlingException", "TooManyRequestsException", "Throttling", "ThrottledException"})
 #: Full-jitter exponential backoff: the n-th retry sleeps uniform(0, min(CAP, BASE * 2**n)); at most

@@ -203,6 +203,13 @@ class TextractEmulator(LocalService):
             ) from None
 
     def _run(self, store: TextractStore, job: Job) -> None:
+        if job.faults.hang:
+            # A job that never finishes: IN_PROGRESS, never notified, no work in progress (``wait_idle`` need not
+            # wait for it); it ends with the emulator.
+            self._threads.remove(threading.current_thread())
+            self.context.activity.end()
+            self._closing.wait()
+            return
         try:
             outcome = analyse(job, self.context.clients("s3"), self.ocr)
             if self._closing.is_set():
