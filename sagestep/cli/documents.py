@@ -52,11 +52,11 @@ def show_job(console: Console, job: DocumentsJobView) -> None:
 
 
 def paragraphs_table(paragraphs: list[ParagraphView], width: int = 70) -> Table:
-    table = Table("doc", "#", "header", "pages", "sentiment", "key phrases", "text")
+    table = Table("document", "#", "header", "pages", "sentiment", "key phrases", "text")
     for paragraph in paragraphs:
         text = paragraph.text if len(paragraph.text) <= width else paragraph.text[: width - 1] + "…"
         table.add_row(
-            str(paragraph.document), str(paragraph.index), paragraph.header or "",
+            paragraph.path, str(paragraph.index), paragraph.header or "",
             ",".join(str(p) for p in paragraph.pages), paragraph.sentiment or "",
             ", ".join(str(k.get("text")) for k in paragraph.keyPhrases[:3]), text,
         )  # fmt: skip
