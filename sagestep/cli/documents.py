@@ -72,6 +72,11 @@ def analyse(
         str, typer.Option("--segmentation", help="auto, layout, font-size, indentation, line-spacing, full-stop.")
     ] = "auto",
     remote: Annotated[str | None, typer.Option("--remote", help="Where a local source goes in your prefix.")] = None,
+    features: Annotated[
+        list[str] | None, typer.Option("--feature", help="sentiment, keyPhrases or entities (repeatable; default all).")
+    ] = None,
+    tables: Annotated[bool, typer.Option("--tables", help="Also analyse tables (Textract's TABLES).")] = False,
+    deadline: Annotated[int | None, typer.Option("--deadline", min=10, help="Seconds Textract may take.")] = None,
     wait: Annotated[bool, typer.Option("--wait", "-w", help="Wait until the job ends.")] = False,
     timeout: TimeoutOpt = 1800,
     idempotency_key: KeyOpt = None,
@@ -83,7 +88,13 @@ def analyse(
 ) -> None:
     """Analyse a document or a folder of documents (PDF, TIFF, PNG, JPEG)."""
     client = client_for(ctx, Target(local, stack, region, username))
-    body: dict[str, object] = {"segmentation": segmentation, **({"languageCode": language} if language else {})}
+    body: dict[str, object] = {"segmentation": segmentation, "tables": tables}
+    if language:
+        body["languageCode"] = language
+    if features:
+        body["features"] = features
+    if deadline:
+        body["deadlineSeconds"] = deadline
     if source.startswith("s3://"):
         body["folderUri" if source.endswith("/") else "documentUri"] = source
     else:

@@ -131,12 +131,15 @@ class ParagraphView(BaseModel):
     path: str
     index: int
     header: str | None = None
+    headerLevel: int | None = None
     text: str
     pages: list[int]
+    lineCount: int | None = None
     sentiment: str | None = None
     sentimentScore: dict[str, float] | None = None
     keyPhrases: list[dict[str, Any]] = Field(default_factory=list)
     entities: list[dict[str, Any]] = Field(default_factory=list)
+    errors: list[dict[str, Any]] = Field(default_factory=list, description="Comprehend's errors for this paragraph.")
     boxes: list[dict[str, Any]] = Field(default_factory=list)
 
 

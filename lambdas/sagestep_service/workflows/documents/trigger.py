@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
+from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
 from sagestep_service.platform import aws
+from sagestep_service.platform.errors import BadRequest
 from sagestep_service.platform.jobs import JobStore
-from sagestep_service.platform.observability import logger
+from sagestep_service.platform.observability import logger, metrics
 from sagestep_service.platform.settings import load
 from sagestep_service.workflows.documents import textract_service
 from sagestep_service.workflows.documents.models import DocumentsRequest
@@ -85,6 +87,13 @@ def submit_uploads(event: dict[str, Any]) -> list[str]:
             logger.info("upload ignored", extra={"key": upload.key, "found": key is not None})
             continue
         request = DocumentsRequest(documentUri=f"s3://{upload.bucket}/{key}")
-        submission = submitter.submit(match["owner"], request, f"upload:{key}:{upload.version}:{upload.etag}")
+        try:
+            submission = submitter.submit(match["owner"], request, f"upload:{key}:{upload.version}:{upload.etag}")
+        except BadRequest as exc:
+            # A file Textract would refuse (empty, too large): nothing to retry, no operator to page. It is logged
+            # and counted; the owner learns it from the missing job (or a POST, which answers the same 400).
+            logger.warning("upload refused", extra={"key": key, "problem": exc.message})
+            metrics.add_metric(name="DocumentUploadsRefused", unit=MetricUnit.Count, value=1)
+            continue
         started.append(str(submission.record["jobId"]))
     return started
