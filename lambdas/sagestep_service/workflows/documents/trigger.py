@@ -15,6 +15,7 @@ from urllib.parse import unquote_plus
 from botocore.exceptions import ClientError
 
 from sagestep_service.platform import aws
+from sagestep_service.platform.errors import BadRequest
 from sagestep_service.platform.jobs import JobStore
 from sagestep_service.platform.observability import logger
 from sagestep_service.platform.settings import load
@@ -85,6 +86,12 @@ def submit_uploads(event: dict[str, Any]) -> list[str]:
             logger.info("upload ignored", extra={"key": upload.key, "found": key is not None})
             continue
         request = DocumentsRequest(documentUri=f"s3://{upload.bucket}/{key}")
-        submission = submitter.submit(match["owner"], request, f"upload:{key}:{upload.version}:{upload.etag}")
+        try:
+            submission = submitter.submit(match["owner"], request, f"upload:{key}:{upload.version}:{upload.etag}")
+        except BadRequest as exc:
+            # A file Textract cannot read (empty, too large): no retry would change that, and the event's other
+            # records still go on.
+            logger.warning("upload refused", extra={"key": key, "problem": exc.message})
+            continue
         started.append(str(submission.record["jobId"]))
     return started
