@@ -128,7 +128,8 @@ def export(s3: Any, plan: dict[str, Any], document: DocumentItem, body: dict[str
     return f"s3://{output['bucket']}/{key}"
 
 
-def read_summaries(s3: Any, plan: dict[str, Any], count: int) -> list[DocumentSummary]:
+def read_summaries(s3: Any, plan: dict[str, Any], paths: list[str]) -> list[DocumentSummary]:
+    """The summary of each document of the manifest (``paths``, by index); one that left none failed."""
     from concurrent.futures import ThreadPoolExecutor
 
     work = plan["work"]
@@ -137,9 +138,9 @@ def read_summaries(s3: Any, plan: dict[str, Any], count: int) -> list[DocumentSu
         try:
             body = s3.get_object(Bucket=work["bucket"], Key=summary_key(plan, index))["Body"].read()
         except s3.exceptions.NoSuchKey:
-            return DocumentSummary(index=index, path="?", status="FAILED", error="NoResult",
+            return DocumentSummary(index=index, path=paths[index], status="FAILED", error="NoResult",
                                    errorCause="the document's analysis left no result")  # fmt: skip
         return DocumentSummary.model_validate_json(body)
 
     with ThreadPoolExecutor(max_workers=16) as pool:
-        return list(pool.map(read, range(count)))
+        return list(pool.map(read, range(len(paths))))

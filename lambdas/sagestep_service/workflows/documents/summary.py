@@ -16,7 +16,7 @@ def aggregate(s3: Any, plan: dict[str, Any]) -> DocumentsSummary:
     work = plan["work"]
     manifest = json.loads(s3.get_object(Bucket=work["bucket"], Key=listing.manifest_key(plan))["Body"].read())
     skipped = json.loads(s3.get_object(Bucket=work["bucket"], Key=f"{work['prefix']}skipped.json")["Body"].read())
-    documents = results.read_summaries(s3, plan, len(manifest))
+    documents = results.read_summaries(s3, plan, [str(item["path"]) for item in manifest])
     sentiments: Counter[str] = Counter()
     units: Counter[str] = Counter()
     for document in documents:
