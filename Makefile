@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python -m bench.serving
 	$(BIN)/python -m bench.transitions
 	$(BIN)/python -m bench.translation
+	$(BIN)/python -m bench.documents
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache
