@@ -195,18 +195,23 @@ def read_blocks(blocks: Iterable[Mapping[str, Any]]) -> Document:
         elements[block_id] = LayoutElement(block_id, kind, page, _rect(block, page), own, items)
 
     pages: list[Page] = []
-    numbers = sorted({line.page for line in lines.values()} | {e.page for e in elements.values()} | set(page_children))
+    # Lines and layout elements by page once: looking them up per page keeps reading linear in the blocks.
+    lines_by_page: dict[int, list[Line]] = {}
+    for line in lines.values():
+        lines_by_page.setdefault(line.page, []).append(line)
+    elements_by_page: dict[int, list[Any]] = {}
+    for element in elements.values():
+        elements_by_page.setdefault(element.page, []).append(element)
+    numbers = sorted(set(lines_by_page) | set(elements_by_page) | set(page_children))
     for number in numbers:
         listed = page_children.get(number, [])
         listed_set = set(listed)
         page_lines = [lines[i] for i in listed if i in lines and lines[i].page == number]
         page_lines += sorted(
-            (line for line in lines.values() if line.page == number and line.id not in listed_set), key=_position
+            (line for line in lines_by_page.get(number, []) if line.id not in listed_set), key=_position
         )
         page_layout = [elements[i] for i in listed if i in elements and elements[i].page == number]
-        page_layout += sorted(
-            (e for e in elements.values() if e.page == number and e.id not in listed_set), key=_position
-        )
+        page_layout += sorted((e for e in elements_by_page.get(number, []) if e.id not in listed_set), key=_position)
         page_layout = [e for e in page_layout if e.id not in in_list]
         pages.append(Page(number, tuple(_unique(page_lines)), tuple(_unique(page_layout))))
     return Document(tuple(pages))
