@@ -13,11 +13,11 @@ Example::
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from sagestep.workflow_client import WorkflowApi
 from sagestep_service.workflows.translation.models import (
     FilePage,
     FileResult,
@@ -27,41 +27,17 @@ from sagestep_service.workflows.translation.models import (
     TranslationStatus,
 )
 
-if TYPE_CHECKING:
-    from sagestep.client import SagestepClient
 
-#: Statuses in which a translation job has ended.
-TERMINAL = frozenset({TranslationStatus.COMPLETED, TranslationStatus.COMPLETED_WITH_ERRORS, TranslationStatus.ERROR})
+class TranslationApi(WorkflowApi[TranslationJobView, TranslationJobPage]):
+    """``/translation`` routes."""
 
-
-class TranslationWaitTimeout(Exception):
-    def __init__(self, job: TranslationJobView, timeout: float) -> None:
-        super().__init__(f"translation job {job.jobId} is still {job.status} after {timeout:.0f} s")
-        self.job = job
-
-
-class TranslationApi:
-    """``/translation`` routes through a :class:`~sagestep.client.SagestepClient` (its auth, retries, errors)."""
-
-    def __init__(self, client: SagestepClient) -> None:
-        self._client = client
-
-    def submit(
-        self, request: TranslationRequest | Mapping[str, Any], *, idempotency_key: str | None = None
-    ) -> TranslationJobView:
-        from sagestep.client import _body, parse_request
-
-        body = _body(parse_request(TranslationRequest, request))
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        response = self._client._request("POST", "/translation", json=body, headers=headers)
-        return TranslationJobView.model_validate(response.json())
-
-    def get(self, job_id: str) -> TranslationJobView:
-        return TranslationJobView.model_validate(self._client._request("GET", f"/translation/{job_id}").json())
-
-    def list(self, limit: int = 20, cursor: str | None = None) -> TranslationJobPage:
-        params: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
-        return TranslationJobPage.model_validate(self._client._request("GET", "/translation", params=params).json())
+    PATH = "/translation"
+    REQUEST = TranslationRequest
+    VIEW = TranslationJobView
+    PAGE = TranslationJobPage
+    TERMINAL = frozenset(
+        {TranslationStatus.COMPLETED, TranslationStatus.COMPLETED_WITH_ERRORS, TranslationStatus.ERROR}
+    )
 
     def files(self, job_id: str, limit: int = 100, cursor: str | None = None) -> FilePage:
         params: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
@@ -79,17 +55,6 @@ class TranslationApi:
 
     def stop(self, job_id: str) -> TranslationJobView:
         return TranslationJobView.model_validate(self._client._request("DELETE", f"/translation/{job_id}").json())
-
-    def wait(self, job_id: str, timeout: float = 600.0, poll: float = 1.0) -> TranslationJobView:
-        """Poll the job until it ends; raises :class:`TranslationWaitTimeout` after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            job = self.get(job_id)
-            if job.status in TERMINAL:
-                return job
-            if time.monotonic() > deadline:
-                raise TranslationWaitTimeout(job, timeout)
-            time.sleep(poll)
 
     def upload_folder(self, local: Path | str, remote: str) -> str:
         """Upload every file under the local folder ``local`` to ``remote/`` in your prefix (relative paths kept);

@@ -24,6 +24,7 @@ from moto import mock_aws
 
 from sagestep_service.platform import aws, waits
 from sagestep_service.platform.errors import BadRequest
+from sagestep_service.platform.failures import MAX_CAUSE
 from sagestep_service.platform.jobs import JobStore
 from sagestep_service.workflows.documents import failure, listing, paragraphs, results, summary, textract_service
 from sagestep_service.workflows.documents.models import DocumentItem, DocumentSummary
@@ -462,8 +463,8 @@ def test_failures_are_explained() -> None:
     )
     assert failure.explain("States.TaskFailed", None, plan) == ("States.TaskFailed", "States.TaskFailed")
     assert failure.explain("States.TaskFailed", "[1, 2]", plan) == ("States.TaskFailed", "[1, 2]")
-    assert len(failure.explain("X", "y" * 10_000, plan)[1]) == failure.MAX_CAUSE
-    assert len(failure.explain("X", json.dumps({"errorMessage": "y" * 10_000}), plan)[1]) == failure.MAX_CAUSE
+    assert len(failure.explain("X", "y" * 10_000, plan)[1]) == MAX_CAUSE
+    assert len(failure.explain("X", json.dumps({"errorMessage": "y" * 10_000}), plan)[1]) == MAX_CAUSE
     # And an abandoned job has nothing to clean up (Textract jobs end on their own)
     cleanup = failure.clean_up_abandoned({"jobId": JOB}, plan)
     assert (cleanup.deleted, cleanup.left) == ([], [])

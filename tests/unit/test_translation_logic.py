@@ -21,6 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sagestep_service.platform.errors import BadRequest
+from sagestep_service.platform.failures import MAX_CAUSE
 from sagestep_service.workflows.translation import failure, restore, results, staging
 from sagestep_service.workflows.translation.models import RestoreTask, TranslationStatus
 from sagestep_service.workflows.translation.translate_service import (
@@ -387,7 +388,7 @@ def test_a_lambda_error_payload_is_unwrapped() -> None:
     )
     # (an error payload without a type keeps the state's error name; a long message is cut)
     error, cause = failure.explain("States.TaskFailed", json.dumps({"errorMessage": "x" * 5000}), {})
-    assert (error, len(cause)) == ("States.TaskFailed", failure.MAX_CAUSE)
+    assert (error, len(cause)) == ("States.TaskFailed", MAX_CAUSE)
 
 
 @pytest.mark.parametrize(

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sagestep_service.platform import registry
+from sagestep_service.platform.failures import explain_caught
 
-MAX_CAUSE = 4000
+#: What the state machine catches when the deadline passed (the Map names it; ``States.Timeout`` elsewhere).
+DEADLINE_ERRORS = frozenset({"States.Timeout", "TextractDeadlineExceeded"})
 
 
 def explain(error: str, cause: str | None, plan: dict[str, Any]) -> tuple[str, str]:
-    """A short error name and a readable cause."""
-    if error in {"States.Timeout", "TextractDeadlineExceeded"}:
-        return (
-            "TextractDeadlineExceeded",
-            f"Textract did not finish the document within the deadline of {plan.get('deadlineSeconds', '?')} s",
-        )
-    try:
-        details = json.loads(cause or "")
-    except ValueError:
-        details = None
-    if isinstance(details, dict) and "errorMessage" in details:
-        return str(details.get("errorType") or error), str(details["errorMessage"])[:MAX_CAUSE]
-    return error, (cause or error)[:MAX_CAUSE]
+    """A short error name and a readable cause for the job record and the notification."""
+    seconds = plan.get("deadlineSeconds", "?")
+    deadline = (
+        DEADLINE_ERRORS,
+        "TextractDeadlineExceeded",
+        f"Textract did not finish the document within the deadline of {seconds} s",
+    )
+    return explain_caught(error, cause, deadline=deadline)
 
 
 def clean_up_abandoned(job: dict[str, Any], plan: dict[str, Any]) -> registry.Cleanup:

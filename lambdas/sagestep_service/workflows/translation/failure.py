@@ -3,33 +3,31 @@ area, and explain the error in words a user acts on."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from sagestep_service.platform import aws, registry
+from sagestep_service.platform.failures import explain_caught
 from sagestep_service.workflows.translation import results
 from sagestep_service.workflows.translation.translate_service import CONTENT_TYPES
 
-MAX_CAUSE = 4000
 RUNNING = {"SUBMITTED", "IN_PROGRESS"}
+
+
+#: What the state machine catches when the deadline passed (the Map names it; ``States.Timeout`` elsewhere).
+DEADLINE_ERRORS = frozenset({"States.Timeout", "TranslationDeadlineExceeded"})
 
 
 def explain(error: str, cause: str | None, plan: dict[str, Any]) -> tuple[str, str]:
     """A short error name and a readable cause for the job record and the notification."""
-    if error in {"States.Timeout", "TranslationDeadlineExceeded"}:
-        return (
-            "TranslationDeadlineExceeded",
-            f"a Translate job did not finish within the deadline of {plan.get('deadlineSeconds', '?')} s",
-        )
-    try:
-        details = json.loads(cause or "")
-    except ValueError:
-        details = None
-    if isinstance(details, dict) and "errorMessage" in details:
-        return str(details.get("errorType") or error), str(details["errorMessage"])[:MAX_CAUSE]
-    return error, (cause or error)[:MAX_CAUSE]
+    seconds = plan.get("deadlineSeconds", "?")
+    deadline = (
+        DEADLINE_ERRORS,
+        "TranslationDeadlineExceeded",
+        f"a Translate job did not finish within the deadline of {seconds} s",
+    )
+    return explain_caught(error, cause, deadline=deadline)
 
 
 def stop_translate_jobs(translate: Any, job_id: str) -> registry.Cleanup:
