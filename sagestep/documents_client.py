@@ -16,6 +16,7 @@ from typing import Any
 
 from sagestep.workflow_client import WorkflowApi
 from sagestep_service.workflows.documents.models import (
+    DocumentPage,
     DocumentsJobPage,
     DocumentsJobView,
     DocumentsRequest,
@@ -33,6 +34,13 @@ class DocumentsApi(WorkflowApi[DocumentsJobView, DocumentsJobPage]):
     VIEW = DocumentsJobView
     PAGE = DocumentsJobPage
     TERMINAL = frozenset({DocumentsStatus.COMPLETED, DocumentsStatus.COMPLETED_WITH_ERRORS, DocumentsStatus.ERROR})
+
+    def documents(self, job_id: str, limit: int = 100, cursor: str | None = None) -> DocumentPage:
+        """One page of the job's per-document records (``summary.items`` holds the first 100 only)."""
+        params: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        return DocumentPage.model_validate(
+            self._client._request("GET", f"/documents/{job_id}/documents", params=params).json()
+        )
 
     def paragraphs(
         self, job_id: str, limit: int = 50, cursor: str | None = None, document: int | None = None

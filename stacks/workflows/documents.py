@@ -68,6 +68,7 @@ class Documents(Workflow):
         ("GET", "/documents"),
         ("GET", "/documents/{jobId}"),
         ("GET", "/documents/{jobId}/paragraphs"),
+        ("GET", "/documents/{jobId}/documents"),
     )
 
     def __init__(self, scope: Construct, construct_id: str, *, platform: Platform) -> None:
@@ -265,6 +266,7 @@ class Documents(Workflow):
     def grant_api(self, role: iam.Role) -> None:
         storage = self.platform.storage
         storage.grant_read(role, storage.data_bucket, "the document's size and format, a folder's listing")
+        storage.grant_read(role, storage.artifact_bucket, "the per-document records of a documents job")
         permissions.allow(role, ["states:StartExecution"], [self.state_machine.state_machine_arn])
         permissions.allow(role, ["dynamodb:Query"], [self.paragraphs.table_arn])
         storage.grant_decrypt(role)

@@ -89,6 +89,19 @@ def test_a_folder_of_documents_becomes_paragraphs_with_insights(
     assert (counts["total"], counts["succeeded"]) == (3, 3)
 
 
+def test_each_document_has_its_record_page_by_page(
+    backend: Backend, folder_job: tuple[DocumentsJobView, list[ParagraphView]]
+) -> None:
+    job, _ = folder_job
+    first = backend.client.documents.documents(job.jobId, limit=2)
+    assert [d.index for d in first.items] == [0, 1] and first.nextCursor == "2"
+    rest = backend.client.documents.documents(job.jobId, limit=2, cursor=first.nextCursor)
+    assert [d.index for d in rest.items] == [2] and rest.nextCursor is None
+    assert job.summary is not None and [*first.items, *rest.items] == job.summary.items
+    bad = backend.http("GET", f"/documents/{job.jobId}/documents", params={"cursor": "99"})
+    assert bad.status_code == 400 and bad.json()["field"] == "cursor"
+
+
 def test_paragraphs_page_by_cursor_and_document(
     backend: Backend, folder_job: tuple[DocumentsJobView, list[ParagraphView]]
 ) -> None:

@@ -39,6 +39,7 @@ STATUSES = {
     ("/documents", "get"): {"200", "400"} | GATEWAY_AND_AWS,
     ("/documents/{jobId}", "get"): {"200", "404"} | GATEWAY_AND_AWS,
     ("/documents/{jobId}/paragraphs", "get"): {"200", "400", "404"} | GATEWAY_AND_AWS,
+    ("/documents/{jobId}/documents", "get"): {"200", "400", "404"} | GATEWAY_AND_AWS,
 }
 ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorResponse"}
 

@@ -114,6 +114,13 @@ class DocumentsSummary(BaseModel):
     items: list[DocumentSummary] = Field(default_factory=list, description="The first 100 documents.")
 
 
+class DocumentPage(BaseModel):
+    """One page of a job's per-document records."""
+
+    items: list[DocumentSummary]
+    nextCursor: str | None = None
+
+
 class DocumentsJobView(JobView):
     kind: Literal["documents"]
     status: DocumentsStatus

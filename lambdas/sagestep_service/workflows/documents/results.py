@@ -128,8 +128,11 @@ def export(s3: Any, plan: dict[str, Any], document: DocumentItem, body: dict[str
     return f"s3://{output['bucket']}/{key}"
 
 
-def read_summaries(s3: Any, plan: dict[str, Any], paths: list[str]) -> list[DocumentSummary]:
-    """The summary of each document of the manifest (``paths``, by index); one that left none failed."""
+def read_summaries(
+    s3: Any, plan: dict[str, Any], paths: list[str], start: int = 0, stop: int | None = None
+) -> list[DocumentSummary]:
+    """The summary of each document of the manifest (``paths``, by index; ``start`` to ``stop``); one that left none
+    failed."""
     from concurrent.futures import ThreadPoolExecutor
 
     work = plan["work"]
@@ -143,4 +146,4 @@ def read_summaries(s3: Any, plan: dict[str, Any], paths: list[str]) -> list[Docu
         return DocumentSummary.model_validate_json(body)
 
     with ThreadPoolExecutor(max_workers=16) as pool:
-        return list(pool.map(read, range(len(paths))))
+        return list(pool.map(read, range(start, len(paths) if stop is None else min(stop, len(paths)))))

@@ -26,6 +26,7 @@ from sagestep_service.platform.routing import (
 from sagestep_service.platform.settings import load
 from sagestep_service.workflows.documents.models import (
     KIND,
+    DocumentPage,
     DocumentsJobPage,
     DocumentsJobView,
     DocumentsRequest,
@@ -108,3 +109,23 @@ def list_paragraphs(jobId: str, limit: Limit = 50, cursor: Cursor = None, docume
     owned_job(_store(), jobId, owner(router), KIND)
     table = boto3.resource("dynamodb").Table(settings.paragraphs_table_name)
     return paragraphs.page(table, jobId, limit, cursor, document)
+
+
+@router.get(
+    "/documents/<jobId>/documents",
+    summary="A page of a documents job's per-document records: Textract job and status, warnings, paragraphs, error",
+    responses=responses(
+        {200: {"description": "One page of documents, by index."}},
+        {400: "`limit` or `cursor` is invalid.", 404: _NOT_FOUND},
+    ),
+)
+@tracer.capture_method
+def list_job_documents(jobId: str, limit: Limit = 100, cursor: Cursor = None) -> DocumentPage:
+    import json
+
+    from sagestep_service.platform.submission import owned_job
+    from sagestep_service.workflows.documents import summary
+
+    record = owned_job(_store(), jobId, owner(router), KIND)
+    plan = json.loads(record.get("executionInput") or "{}").get("plan", {})
+    return summary.document_page(aws.Clients().s3, plan, limit, cursor)

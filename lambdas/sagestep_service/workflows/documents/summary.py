@@ -6,8 +6,9 @@ import json
 from collections import Counter
 from typing import Any
 
+from sagestep_service.platform.errors import BadRequest
 from sagestep_service.workflows.documents import listing, results
-from sagestep_service.workflows.documents.models import DocumentsSummary
+from sagestep_service.workflows.documents.models import DocumentPage, DocumentsSummary
 
 SHOWN = 100
 
@@ -50,3 +51,26 @@ def outcome(job_id: str, job: DocumentsSummary) -> dict[str, Any]:
         "status": status,
         "notification": {"jobId": job_id, "kind": "documents", "status": status, "summary": brief},
     }
+
+
+def manifest_paths(s3: Any, plan: dict[str, Any]) -> list[str]:
+    """The documents' paths by index (the Distributed Map's items)."""
+    work = plan["work"]
+    manifest = json.loads(s3.get_object(Bucket=work["bucket"], Key=listing.manifest_key(plan))["Body"].read())
+    return [str(item["path"]) for item in manifest]
+
+
+def document_page(s3: Any, plan: dict[str, Any], limit: int, cursor: str | None) -> DocumentPage:
+    """One page of a job's per-document records, by index (each read from the job area)."""
+    try:
+        paths = manifest_paths(s3, plan)
+    except s3.exceptions.NoSuchKey:
+        return DocumentPage(items=[])
+    start = 0
+    if cursor is not None:
+        if not cursor.isdigit() or not 0 < int(cursor) < len(paths):
+            raise BadRequest("cursor", "is not a cursor this job's documents listing returned")
+        start = int(cursor)
+    stop = start + limit
+    items = results.read_summaries(s3, plan, paths, start, stop)
+    return DocumentPage(items=items, nextCursor=str(stop) if stop < len(paths) else None)
