@@ -23,10 +23,10 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from sagestep.local.faults import LOST_RESPONSE_MESSAGE
 from sagestep.local.patching import Patcher
 from sagestep.local.services.base import LocalService, ServiceContext
 from sagestep.local.services.comprehend.responses import ACTIONS, action_methods, json_error
+from sagestep.local.services.json_protocol import with_call_faults
 from sagestep_service.workflows.documents.comprehend_service import units
 
 __all__ = ["ACTIONS", "ComprehendEmulator"]
@@ -54,17 +54,14 @@ class ComprehendEmulator(LocalService):
         original_call_action = ComprehendResponse.call_action
 
         def call_action(response: Any) -> Any:
-            action = response._get_action()
-            refused = faults.take_call_failure(action)
-            if refused is not None:
-                return json_error(400, *refused)
-            message = faults.take_throttle(action)
-            if message is not None:
-                return json_error(400, "ThrottlingException", message)
-            result = original_call_action(response)
-            if faults.take_lost_response(action):
-                return json_error(500, "InternalServerException", LOST_RESPONSE_MESSAGE)
-            return result
+            return with_call_faults(
+                faults,
+                response._get_action(),
+                lambda: original_call_action(response),
+                throttle_code="ThrottlingException",
+                lost_code="InternalServerException",
+                error=json_error,
+            )
 
         patcher.replace(ComprehendResponse, "call_action", call_action)
 

@@ -21,7 +21,6 @@ Every text analysed is billed (:meth:`ComprehendEmulator.bill`); refused texts a
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -33,6 +32,7 @@ from sagestep.local.services.comprehend.entities import detect_entities
 from sagestep.local.services.comprehend.keyphrases import detect_key_phrases
 from sagestep.local.services.comprehend.language import detect_dominant_language
 from sagestep.local.services.comprehend.sentiment import detect_sentiment
+from sagestep.local.services.json_protocol import json_error as protocol_error
 from sagestep_service.workflows.documents.comprehend_service import (
     LANGUAGES,
     MAX_BATCH_DOCUMENTS,
@@ -196,8 +196,7 @@ def batch_detect(emulator: ComprehendEmulator, analysis: Analysis, response: Any
 
 def json_error(status: int, code: str, message: str) -> tuple[int, dict[str, str], str]:
     """An error as Comprehend's JSON protocol reports it (built here: some codes are no error shape of the model)."""
-    headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": str(uuid.uuid4())}
-    return status, headers, json.dumps({"__type": code, "Message": message})
+    return protocol_error(status, code, message, message_key="Message")
 
 
 def action_methods(emulator: ComprehendEmulator) -> dict[str, Callable[[Any], Any]]:

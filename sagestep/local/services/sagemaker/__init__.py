@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
-from sagestep.local.faults import LOST_RESPONSE_MESSAGE
 from sagestep.local.patching import Patcher
 from sagestep.local.services.base import LocalService, ServiceContext
+from sagestep.local.services.json_protocol import with_call_faults
 from sagestep.local.services.sagemaker.common import Shared
 from sagestep.local.services.sagemaker.endpoints import Endpoints
 from sagestep.local.services.sagemaker.processes import DEFAULT_CONTAINER_COMMAND, ContainerProcesses
@@ -317,17 +317,14 @@ class SageMakerEmulator(LocalService):
         original_call_action = SageMakerResponse.call_action
 
         def call_action(response: Any) -> Any:
-            action = response._get_action()
-            refused = faults.take_call_failure(action)
-            if refused is not None:
-                return _json_error(400, *refused)
-            message = faults.take_throttle(action)
-            if message is not None:
-                return _json_error(400, "ThrottlingException", message)
-            result = original_call_action(response)
-            if faults.take_lost_response(action):
-                return _json_error(500, "InternalFailure", LOST_RESPONSE_MESSAGE)
-            return result
+            return with_call_faults(
+                faults,
+                response._get_action(),
+                lambda: original_call_action(response),
+                throttle_code="ThrottlingException",
+                lost_code="InternalFailure",
+                error=_json_error,
+            )
 
         patcher.replace(SageMakerResponse, "call_action", call_action)
 

@@ -21,12 +21,11 @@ import json
 import logging
 import threading
 import time
-import uuid
 from typing import Any, ClassVar
 
-from sagestep.local.faults import LOST_RESPONSE_MESSAGE
 from sagestep.local.patching import Patcher
 from sagestep.local.services.base import LocalService, ServiceContext
+from sagestep.local.services.json_protocol import with_call_faults
 from sagestep.local.services.textract.models import (
     IdempotentParameterMismatchException,
     InvalidS3ObjectException,
@@ -113,17 +112,13 @@ class TextractEmulator(LocalService):
         original_call_action = TextractResponse.call_action
 
         def call_action(response: Any) -> Any:
-            action = response._get_action()
-            refused = faults.take_call_failure(action)
-            if refused is not None:
-                return _json_error(400, *refused)
-            message = faults.take_throttle(action)
-            if message is not None:
-                return _json_error(400, "ProvisionedThroughputExceededException", message)
-            result = original_call_action(response)
-            if faults.take_lost_response(action):
-                return _json_error(500, "InternalServerError", LOST_RESPONSE_MESSAGE)
-            return result
+            return with_call_faults(
+                faults,
+                response._get_action(),
+                lambda: original_call_action(response),
+                throttle_code="ProvisionedThroughputExceededException",
+                lost_code="InternalServerError",
+            )
 
         patcher.replace(TextractResponse, "start_document_analysis", start_document_analysis)
         patcher.replace(TextractResponse, "get_document_analysis", get_document_analysis)
@@ -238,9 +233,3 @@ class TextractEmulator(LocalService):
             self.context.clients("sns").publish(TopicArn=job.notification["SNSTopicArn"], Message=json.dumps(message))
         except Exception:
             LOG.exception("Could not publish the completion of Textract job %s", job.job_id)
-
-
-def _json_error(status: int, code: str, message: str) -> tuple[int, dict[str, str], str]:
-    """An error as Textract's JSON protocol reports it (for faults, whose code may be no error shape)."""
-    headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": str(uuid.uuid4())}
-    return status, headers, json.dumps({"__type": code, "message": message})

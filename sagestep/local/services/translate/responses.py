@@ -8,13 +8,11 @@ throttling error, ``TooManyRequestsException``.
 
 from __future__ import annotations
 
-import json
-import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from moto.core.responses import ActionResult, BaseResponse
 
-from sagestep.local.faults import LOST_RESPONSE_MESSAGE
+from sagestep.local.services.json_protocol import with_call_faults
 from sagestep.local.services.translate.models import (
     InvalidParameterValueException,
     InvalidRequestException,
@@ -49,18 +47,13 @@ class TranslateResponse(BaseResponse):
         return backend
 
     def call_action(self) -> Any:
-        faults = self.emulator.context.faults
-        action = self._get_action()
-        refused = faults.take_call_failure(action)
-        if refused is not None:
-            return _json_error(400, *refused)
-        message = faults.take_throttle(action)
-        if message is not None:
-            return _json_error(400, "TooManyRequestsException", message)
-        result = super().call_action()
-        if faults.take_lost_response(action):
-            return _json_error(500, "InternalServerException", LOST_RESPONSE_MESSAGE)
-        return result
+        return with_call_faults(
+            self.emulator.context.faults,
+            self._get_action(),
+            super().call_action,
+            throttle_code="TooManyRequestsException",
+            lost_code="InternalServerException",
+        )
 
     # Batch jobs ----------------------------------------------------------------------------------------
 
@@ -203,9 +196,3 @@ def validate_start(request: dict[str, Any]) -> dict[str, Any]:
             f"The parallel data {request['ParallelDataNames'][0]} could not be found (the local Translate has none)."
         )
     return request
-
-
-def _json_error(status: int, code: str, message: str) -> tuple[int, dict[str, str], str]:
-    """An error as Translate's JSON protocol reports it (for faults, whose code may be no error shape)."""
-    headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": str(uuid.uuid4())}
-    return status, headers, json.dumps({"__type": code, "message": message})
