@@ -148,6 +148,9 @@ def test_invalid_answers_are_refused() -> None:
         majority_vote(_answers({"i": {"w": "cat"}}) * 2, CLASSES)
     with pytest.raises(ValueError, match="distinct"):
         dawid_skene([], ["cat", "cat"])
+    # and no answers at all give empty results
+    assert dawid_skene([], CLASSES).items == {} and multi_label([], CLASSES).items == {}
+    assert merge_boxes([]) == {}
 
 
 def test_multi_label_keeps_the_labels_most_workers_saw() -> None:
@@ -198,6 +201,9 @@ def test_overlapping_boxes_of_three_workers_are_merged_and_an_outlier_is_dropped
     assert (box.left, box.top, box.width, box.height) == (pytest.approx(100), pytest.approx(100), 100, 50)
     assert box.workers == ["a", "b", "c"]
     assert 0.85 < box.confidence < 1
+    # and weighted, the merged box moves toward the most trusted worker's: (3*104 + 100 + 96) / 5
+    weighted = merge_boxes(answers, worker_weights={"a": 1.0, "b": 3.0, "c": 1.0})["img"][0]
+    assert weighted.left == pytest.approx(101.6)
 
 
 def test_labels_are_kept_apart_and_weights_decide_what_is_kept() -> None:
@@ -212,7 +218,7 @@ def test_labels_are_kept_apart_and_weights_decide_what_is_kept() -> None:
     # Then the car (2 of 3 workers) stays apart from the person (1 of 3, dropped)
     assert [(m.label, m.workers) for m in merged] == [("car", ["a", "b"])]
     assert merged[0].confidence == pytest.approx(2 / 3)
-    # and when worker a is trusted far more, its person box is kept, with coordinates pulled toward a's
+    # and when worker a is trusted far more, its person box is kept (weight 0.9 of 1.5)
     weights = {"a": 0.9, "b": 0.3, "c": 0.3}
     heavy = merge_boxes(answers, worker_weights=weights)["img"]
     assert [m.label for m in heavy] == ["car", "person"]
