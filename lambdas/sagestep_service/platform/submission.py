@@ -69,6 +69,12 @@ def owned_job(store: JobStore, job_id: str, owner: str, kind: str, field: str | 
     return record
 
 
+def execution_plan(record: dict[str, Any]) -> dict[str, Any]:
+    """The plan a job's execution was started with (its record keeps the execution input)."""
+    plan: dict[str, Any] = json.loads(record.get("executionInput") or "{}").get("plan", {})
+    return plan
+
+
 #: Takes a side effect for a claimed job and returns how to undo it, or None when this call took nothing
 #: (e.g. the reservation was already held by the same job).
 Acquire = Callable[[], Callable[[], None] | None]

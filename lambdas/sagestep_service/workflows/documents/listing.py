@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
 
+from sagestep_service.platform import listing
+from sagestep_service.platform.listing import Listed
 from sagestep_service.workflows.documents import textract_service
 
 SUPPORTED = ", ".join(sorted(textract_service.FORMATS))
 PAGE_SIZE = 1000
-
-
-@dataclass(frozen=True)
-class Listed:
-    key: str
-    size: int
 
 
 def problem(key: str, size: int) -> str | None:
@@ -37,20 +31,7 @@ def problem(key: str, size: int) -> str | None:
 
 def list_folder(s3: Any, bucket: str, prefix: str, *, max_objects: int | None = None) -> Iterator[Listed]:
     """The folder's files in key order (keys URL-decoded; folder markers left out)."""
-    kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "EncodingType": "url"}
-    seen = 0
-    while True:
-        page = s3.list_objects_v2(**kwargs, MaxKeys=PAGE_SIZE)
-        for item in page.get("Contents", []):
-            seen += 1
-            key = unquote_plus(item["Key"])
-            if not key.endswith("/"):
-                yield Listed(key, int(item.get("Size", 0)))
-            if max_objects is not None and seen >= max_objects:
-                return
-        if not page.get("IsTruncated"):
-            return
-        kwargs["ContinuationToken"] = page["NextContinuationToken"]
+    return listing.list_folder(s3, bucket, prefix, max_objects=max_objects, page_size=PAGE_SIZE)
 
 
 def manifest_key(plan: dict[str, Any]) -> str:
@@ -64,7 +45,7 @@ def write_manifest(s3: Any, job_id: str, plan: dict[str, Any]) -> dict[str, Any]
         files = list(list_folder(s3, source["bucket"], source["key"]))
         base = source["key"]
     else:
-        files = [Listed(source["key"], 1)]
+        files = [Listed(source["key"], "", 1)]
         base = source["key"].rsplit("/", 1)[0] + "/" if "/" in source["key"] else ""
     items: list[dict[str, Any]] = []
     skipped: list[dict[str, str]] = []

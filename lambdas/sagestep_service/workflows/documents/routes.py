@@ -121,11 +121,9 @@ def list_paragraphs(jobId: str, limit: Limit = 50, cursor: Cursor = None, docume
 )
 @tracer.capture_method
 def list_job_documents(jobId: str, limit: Limit = 100, cursor: Cursor = None) -> DocumentPage:
-    import json
-
-    from sagestep_service.platform.submission import owned_job
+    from sagestep_service.platform.submission import execution_plan, owned_job
     from sagestep_service.workflows.documents import summary
 
     record = owned_job(_store(), jobId, owner(router), KIND)
-    plan = json.loads(record.get("executionInput") or "{}").get("plan", {})
+    plan = execution_plan(record)
     return summary.document_page(aws.Clients().s3, plan, limit, cursor)

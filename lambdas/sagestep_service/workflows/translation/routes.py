@@ -4,7 +4,7 @@ No ``from __future__ import annotations`` here: Powertools reads the parameter a
 import the logic they call when called (cold start: docs/architecture.md, "Lambda functions").
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -105,11 +105,11 @@ def show_translation(jobId: str) -> TranslationJobView:
 )
 @tracer.capture_method
 def list_files(jobId: str, limit: Limit = 100, cursor: Cursor = None) -> FilePage:
-    from sagestep_service.platform.submission import owned_job
+    from sagestep_service.platform.submission import execution_plan, owned_job
     from sagestep_service.workflows.translation import results
 
     record = owned_job(_store(), jobId, owner(router), KIND)
-    plan = _plan(record)
+    plan = execution_plan(record)
     expiry = int(record.get("request", {}).get("urlExpirySeconds") or 3600)
     return results.file_page(aws.Clients().s3, plan, limit, cursor, expiry)
 
@@ -132,10 +132,3 @@ def stop_translation(jobId: str) -> Response[TranslationJobView]:
     clients = aws.Clients()
     stopped = stopping.stop(clients, store, record)
     return json_response(202, TranslationJobView.model_validate(stopped).model_dump(mode="json"))
-
-
-def _plan(record: dict[str, Any]) -> dict[str, Any]:
-    import json
-
-    plan: dict[str, Any] = json.loads(record.get("executionInput") or "{}").get("plan", {})
-    return plan

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
 
+from sagestep_service.platform import listing
+from sagestep_service.platform.listing import Listed
 from sagestep_service.workflows.translation.models import Staged
 from sagestep_service.workflows.translation.translate_service import (
     BY_SLUG,
@@ -41,13 +42,6 @@ class StagingLimitExceeded(Exception):
 
 
 @dataclass(frozen=True)
-class Listed:
-    key: str
-    path: str  #: relative to the folder
-    size: int
-
-
-@dataclass(frozen=True)
 class Decision:
     content_type: ContentType | None
     reason: str | None = None
@@ -65,37 +59,9 @@ def classify(path: str, size: int) -> Decision:
     return Decision(content_type)
 
 
-def _listing_page(s3: Any, bucket: str, prefix: str, token: str | None, max_keys: int) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "MaxKeys": max_keys, "EncodingType": "url"}
-    if token:
-        kwargs["ContinuationToken"] = token
-    response: dict[str, Any] = s3.list_objects_v2(**kwargs)
-    return response
-
-
-def _files(page: dict[str, Any], prefix: str) -> list[Listed]:
-    """The page's files (keys URL-decoded; folder markers left out). S3 URL-encodes listed keys as form values
-    (a space is ``+``, a ``+`` is ``%2B``), so they are decoded as botocore decodes them: ``unquote_plus``."""
-    files = []
-    for item in page.get("Contents", []):
-        key = unquote_plus(item["Key"])
-        if key.endswith("/"):
-            continue
-        files.append(Listed(key, key[len(prefix) :], int(item.get("Size", 0))))
-    return files
-
-
 def list_folder(s3: Any, bucket: str, prefix: str, *, max_objects: int) -> Iterator[Listed]:
     """The folder's files, in key order, at most ``max_objects``."""
-    token: str | None = None
-    seen = 0
-    while seen < max_objects:
-        page = _listing_page(s3, bucket, prefix, token, min(PAGE_SIZE, max_objects - seen))
-        yield from _files(page, prefix)
-        seen += int(page.get("KeyCount", 0))
-        token = page.get("NextContinuationToken")
-        if not page.get("IsTruncated") or not token:
-            return
+    return listing.list_folder(s3, bucket, prefix, max_objects=max_objects, page_size=PAGE_SIZE)
 
 
 def xliff_problem(s3: Any, bucket: str, key: str) -> str | None:
@@ -120,13 +86,13 @@ def manifest_key(work_prefix: str, part: int) -> str:
 def stage_page(s3: Any, job_id: str, plan: dict[str, Any], state: Staged) -> Staged:
     """Stage one page of the folder's listing and write its manifest; returns the loop's next state."""
     source, work = plan["input"], plan["work"]
-    page = _listing_page(s3, source["bucket"], source["prefix"], state.cursor, PAGE_SIZE)
+    page = listing.page(s3, source["bucket"], source["prefix"], state.cursor, PAGE_SIZE)
     files: list[dict[str, Any]] = []
     skipped: list[dict[str, str]] = []
     copies: list[tuple[str, str]] = []
     counts = dict(state.contentTypes)
     type_bytes = dict(state.contentTypeBytes)
-    for number, listed in enumerate(_files(page, source["prefix"]), start=state.part * PAGE_SIZE):
+    for number, listed in enumerate(page.files, start=state.part * PAGE_SIZE):
         decision = classify(listed.path, listed.size)
         reason = decision.reason
         if decision.content_type is not None and decision.content_type.slug == "xliff":
@@ -158,11 +124,10 @@ def stage_page(s3: Any, job_id: str, plan: dict[str, Any], state: Staged) -> Sta
         Body=json.dumps({"files": files, "skipped": skipped}).encode(),
         ContentType="application/json",
     )
-    token = page.get("NextContinuationToken")
-    more = bool(page.get("IsTruncated") and token)
+    more = page.next_token is not None
     return Staged(
         more=more,
-        cursor=token if more else None,
+        cursor=page.next_token,
         part=state.part + 1,
         files=state.files + len(files),
         contentTypeBytes=type_bytes,
