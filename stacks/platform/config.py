@@ -68,6 +68,16 @@ def _queue_prefixes(value: Any) -> tuple[str, ...]:
     return prefixes
 
 
+def _arn_patterns(key: str, value: Any, service: str) -> tuple[str, ...]:
+    """ARNs (``*`` allowed after the account) of one service, from a list or a comma-separated string."""
+    patterns = tuple(_as_list(value))
+    for pattern in patterns:
+        parts = pattern.split(":")
+        if len(parts) < 6 or parts[0] != "arn" or parts[2] != service or "*" in ":".join(parts[:5]):
+            raise ValueError(f"context {key!r}: {pattern!r} must be an {service} ARN (a '*' only after the account)")
+    return patterns
+
+
 @dataclass(frozen=True)
 class SagestepConfig:
     """Typed view of the context values the stack understands (defaults in `cdk.json`).
@@ -82,7 +92,11 @@ class SagestepConfig:
     logging role), `apiWebAclArn` (WAFv2 web ACL to associate), `corsAllowOrigins` (enables CORS preflight);
     `translationDeadlineSeconds` (how long a Translate batch job may run), `translationQueuePrefixes` (data bucket
     prefixes that messages of the translation queue may name; none may be a user's `users/` prefix);
-    `documentsDeadlineSeconds` (how long Textract may take per document).
+    `documentsDeadlineSeconds` (how long Textract may take per document); `labelingWorkteamArn` (an existing private
+    work team for labeling jobs; default: the stack creates a workforce and a team of its own), `labelingDeadlineSeconds`
+    (how long a level of labeling jobs may take), `labelingDestinationTopics` (SNS topic ARNs, `*` patterns allowed,
+    that a batch's `destinationSnsArn` may name), `labelingCustomLambdas` (Lambda ARNs, patterns allowed, that `Custom`
+    labeling jobs may name).
     """
 
     removal_policy: RemovalPolicy
@@ -106,6 +120,10 @@ class SagestepConfig:
     translation_deadline_seconds: int = 6 * 3600
     translation_queue_prefixes: tuple[str, ...] = ("queue/",)
     documents_deadline_seconds: int = 3600
+    labeling_workteam_arn: str = ""
+    labeling_deadline_seconds: int = 14 * 24 * 3600
+    labeling_destination_topics: tuple[str, ...] = ()
+    labeling_custom_lambdas: tuple[str, ...] = ()
 
     @property
     def destroy_on_removal(self) -> bool:
@@ -165,4 +183,10 @@ class SagestepConfig:
             translation_deadline_seconds=get_int("translationDeadlineSeconds", 6 * 3600, minimum=60),
             translation_queue_prefixes=_queue_prefixes(get("translationQueuePrefixes", ["queue/"])),
             documents_deadline_seconds=get_int("documentsDeadlineSeconds", 3600, minimum=60),
+            labeling_workteam_arn=str(get("labelingWorkteamArn", "")),
+            labeling_deadline_seconds=get_int("labelingDeadlineSeconds", 14 * 24 * 3600, minimum=60),
+            labeling_destination_topics=_arn_patterns(
+                "labelingDestinationTopics", get("labelingDestinationTopics", []), "sns"
+            ),
+            labeling_custom_lambdas=_arn_patterns("labelingCustomLambdas", get("labelingCustomLambdas", []), "lambda"),
         )

@@ -118,10 +118,28 @@ ACTIONS = {
         "hyper-parameter-tuning-job",
         ("describeHyperParameterTuningJob", "HyperParameterTuningJobStatus"),
     ),
+    "createLabelingJob.sync": Action(
+        "LabelingJobName",
+        "*already exists*",
+        "labeling-job",
+        ("describeLabelingJob", "LabelingJobStatus"),
+    ),
 }
 
+#: `TimeoutSeconds(Path)` bound the Task itself (a job followed after a lost create response is not bounded).
 _STATE_FIELDS = frozenset(
-    {"Type", "Comment", "Resource", "Parameters", "ResultSelector", "ResultPath", "Next", "Catch"}
+    {
+        "Type",
+        "Comment",
+        "Resource",
+        "Parameters",
+        "ResultSelector",
+        "ResultPath",
+        "Next",
+        "Catch",
+        "TimeoutSeconds",
+        "TimeoutSecondsPath",
+    }
 )
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 #: The partition, region and account of the state machine's own ARN, for the ARN of the resource it created.

@@ -6,7 +6,8 @@ Adding a workflow adds its module and one entry in `WORKFLOWS`; the stack regist
 
 from stacks.workflows.base import Workflow
 from stacks.workflows.documents import Documents
+from stacks.workflows.labeling import Labeling
 from stacks.workflows.training import Training
 from stacks.workflows.translation import Translation
 
-WORKFLOWS: tuple[type[Workflow], ...] = (Training, Translation, Documents)
+WORKFLOWS: tuple[type[Workflow], ...] = (Training, Labeling, Translation, Documents)

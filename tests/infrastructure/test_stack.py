@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from stacks.platform import constants
-from stacks.workflows import WORKFLOWS, documents, training, translation
+from stacks.workflows import WORKFLOWS, documents, labeling, training, translation
 from tests.infrastructure.synthesis import (
     STACK_NAME,
     Synth,
@@ -22,7 +22,13 @@ from tests.infrastructure.synthesis import (
 
 SAGEMAKER_PREFIX_ARN = re.compile(r":sagemaker:<AWS::Region>:<AWS::AccountId>:[a-z-]+/(model|hpo)-\*$")
 
-ALL_HANDLERS = {**constants.HANDLERS, **training.HANDLERS, **translation.HANDLERS, **documents.HANDLERS}
+ALL_HANDLERS = {
+    **constants.HANDLERS,
+    **training.HANDLERS,
+    **labeling.HANDLERS,
+    **translation.HANDLERS,
+    **documents.HANDLERS,
+}
 API_ROUTES = [*constants.PLATFORM_ROUTES, *(route for workflow in WORKFLOWS for route in workflow.ROUTES)]
 
 TRANSLATION_SUBMISSION = {
@@ -39,6 +45,21 @@ DOCUMENTS_SUBMISSION = {
     "TEXTRACT_ROLE_ARN",
     "DOCUMENTS_DEADLINE_SECONDS",
 }
+LABELING_SUBMISSION = {
+    "LABELING_STATE_MACHINE_ARN",
+    "LABELING_WORKTEAM_ARN",
+    "LABELING_DEADLINE_SECONDS",
+    "LABELING_DESTINATION_TOPICS",
+    "LABELING_CUSTOM_LAMBDAS",
+}
+LABELING_TASKS = {
+    "JOBS_TABLE_NAME",
+    "DATA_BUCKET",
+    "STACK_NAME",
+    "DATA_KEY_ARN",
+    "LABELING_PRE_ANNOTATION_FUNCTION_ARN",
+    "LABELING_CONSOLIDATION_FUNCTION_ARN",
+}
 EXPECTED_ENVIRONMENT = {
     constants.API_FUNCTION: {
         "JOBS_TABLE_NAME",
@@ -53,7 +74,11 @@ EXPECTED_ENVIRONMENT = {
         "ENDPOINT_DEADLINE_SECONDS",
         *TRANSLATION_SUBMISSION,
         *DOCUMENTS_SUBMISSION,
+        *LABELING_SUBMISSION,
     },
+    **{name: LABELING_TASKS for name in (labeling.ADVANCE_FUNCTION, labeling.FINISH_FUNCTION, labeling.FAILURE_FUNCTION)},
+    labeling.PRE_ANNOTATION_FUNCTION: {"JOBS_TABLE_NAME", "DATA_BUCKET"},
+    labeling.CONSOLIDATION_FUNCTION: {"JOBS_TABLE_NAME", "DATA_BUCKET"},
     **{name: {"JOBS_TABLE_NAME", "ARTIFACT_BUCKET", "PARAGRAPHS_TABLE_NAME"} for name in documents.TASK_FUNCTIONS},
     documents.UPLOAD_FUNCTION: {"JOBS_TABLE_NAME", "DATA_BUCKET", "ARTIFACT_BUCKET", *DOCUMENTS_SUBMISSION},
     translation.STAGE_FUNCTION: {"JOBS_TABLE_NAME", "ARTIFACT_BUCKET"},
@@ -131,13 +156,16 @@ def test_variant_configuration_is_nag_clean(synth_variant: Synth) -> None:
 @pytest.mark.parametrize(
     ("resource_type", "count"),
     [
-        ("AWS::Lambda::Function", 20),
+        ("AWS::Lambda::Function", 25),
         ("AWS::DynamoDB::Table", 2),
         ("AWS::SNS::Topic", 3),
         ("AWS::S3::Bucket", 3),
-        ("AWS::StepFunctions::StateMachine", 3),
-        ("AWS::Cognito::UserPool", 1),
-        ("AWS::Cognito::UserPoolClient", 1),
+        ("AWS::StepFunctions::StateMachine", 4),
+        # The API's users, and the labelers of the stack's own Ground Truth workforce.
+        ("AWS::Cognito::UserPool", 2),
+        ("AWS::Cognito::UserPoolClient", 2),
+        ("AWS::SageMaker::Workforce", 1),
+        ("AWS::SageMaker::Workteam", 1),
         ("AWS::Events::Rule", 4),
         ("AWS::SQS::Queue", 3),
         ("AWS::KMS::Key", 2),
@@ -330,7 +358,13 @@ def test_sagemaker_resources_are_scoped_by_job_prefix(synth: Synth) -> None:
                 sagemaker_actions = {a for a in actions if a.startswith("sagemaker:")}
                 assert sagemaker_actions == {"sagemaker:ListEndpoints"}, statement
             else:
-                # Then every ARN is limited to sagestep's job-id prefixes
+                # Then every ARN is limited to sagestep's job-id prefixes, or to labeling jobs tagged with the stack
+                # (their names are the users' batch and job names)
+                if resource.endswith(":labeling-job/*"):
+                    tags = statement["Condition"]["StringEquals"]
+                    assert set(tags) <= {"aws:ResourceTag/sagestep:stack", "aws:RequestTag/sagestep:stack"}, statement
+                    assert set(tags.values()) == {STACK_NAME}, statement
+                    continue
                 assert SAGEMAKER_PREFIX_ARN.search(resource), resource
 
 
@@ -425,15 +459,17 @@ _STOP_JOBS = {
 #: The SageMaker actions of each function's role: what its code calls, nothing more.
 SAGEMAKER_ACTIONS = {
     # POST /infer (describe and tags of a named endpoint, invoke), DELETE /model/{jobId} (hierarchical delete).
+    # ...and GET /batch/show (running labeling jobs described live), POST /batch/{batchId}/stop.
     constants.API_FUNCTION: {"InvokeEndpoint", "DescribeEndpoint", "ListTags", "DeleteEndpoint",
-                             "DeleteEndpointConfig", "DeleteModel"},
+                             "DeleteEndpointConfig", "DeleteModel", "DescribeLabelingJob", "StopLabelingJob"},
+    labeling.FAILURE_FUNCTION: {"DescribeLabelingJob", "StopLabelingJob"},
     training.HPO_RESULTS_FUNCTION: {"DescribeHyperParameterTuningJob", "ListTrainingJobsForHyperParameterTuningJob"},
     # Eviction (list, tags, delete the endpoint, its config and its models) and hand-over (the previous job's
     # config and model); final metrics.
     training.FINISH_DEPLOYMENT_FUNCTION: {*_CLEANUP, "ListEndpoints", "DescribeEndpointConfig",
                                           "DescribeTrainingJob"},
     training.FAILURE_FUNCTION: _CLEANUP | _STOP_JOBS,
-    constants.EXECUTION_CLOSED_FUNCTION: _CLEANUP | _STOP_JOBS,
+    constants.EXECUTION_CLOSED_FUNCTION: _CLEANUP | _STOP_JOBS | {"DescribeLabelingJob", "StopLabelingJob"},
     constants.WAIT_REGISTER_FUNCTION: {"DescribeEndpoint"},
     constants.WAIT_RESUME_FUNCTION: {"DescribeEndpoint"},
 }  # fmt: skip
@@ -450,6 +486,7 @@ def test_pass_role_is_limited_to_the_service_roles(synth: Synth) -> None:
         synth.labelled("SageMakerExecutionRole")[0]: "sagemaker.amazonaws.com",
         synth.labelled("TranslateDataAccessRole")[0]: "translate.amazonaws.com",
         synth.labelled("TextractNotificationRole")[0]: "textract.amazonaws.com",
+        synth.labelled("LabelingRole")[0]: "sagemaker.amazonaws.com",
     }
     pass_role = [s for s in iam_statements(synth) if "iam:PassRole" in as_list(s["Action"])]
     assert {statement["Resource"]["Fn::GetAtt"][0] for statement in pass_role} == set(services)
@@ -619,6 +656,8 @@ def test_outputs(synth: Synth) -> None:
         "JobsTableName",
         "RedriveFunctionName",
         "TrainingStateMachineArn",
+        "LabelingStateMachineArn",
+        "LabelingWorkteamArn",
         "TranslationStateMachineArn",
         "TranslationQueueUrl",
         "TranslationQueueName",

@@ -55,6 +55,21 @@ def new_job_id(kind: str, owner: str, idempotency_key: str | None) -> str:
     return f"{kind}-{stamp}-{secrets.token_hex(4)}"
 
 
+def named_job_id(kind: str, owner: str, name: str) -> str:
+    """The id of the owner's job that the owner named ``name`` (e.g. a labeling batch's ``batchId``): one name, one
+    job, so that the claim itself (a conditional put) refuses a second job of the same name."""
+    digest = hashlib.sha256(f"{owner}\n{kind}\nname:{name}".encode()).hexdigest()
+    return f"{kind}-{digest[:24]}"
+
+
+@dataclass(frozen=True)
+class JobName:
+    """A job named by its owner: ``field`` (the request field holding the name) and the ``value``."""
+
+    field: str
+    value: str
+
+
 def request_hash(request: dict[str, Any]) -> str:
     """Fingerprint of a request, to tell a replay from a different request reusing a key."""
     return hashlib.sha256(json.dumps(request, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
@@ -106,14 +121,18 @@ class Submitter:
         body: dict[str, Any],
         idempotency_key: str | None,
         prepare: Callable[[str], Prepared],
+        name: JobName | None = None,
     ) -> Submission:
         """Submit ``body`` as a job of ``kind``: a replay returns the existing job; otherwise ``prepare(job_id)``
         validates and plans (reads only), the record is claimed, the prepared side effects are taken and the
-        execution is started. A failure after the claim undoes what this call took and removes the record."""
-        job_id = new_job_id(kind, owner, idempotency_key)
+        execution is started. A failure after the claim undoes what this call took and removes the record.
+
+        A ``name``d job has the id of its name (`named_job_id`): a second submission of the name is a conflict,
+        unless it repeats the first one's ``Idempotency-Key`` and body (a replay)."""
+        job_id = named_job_id(kind, owner, name.value) if name else new_job_id(kind, owner, idempotency_key)
         existing = self._store.get(job_id)
         if existing is not None:
-            self._check_replay(existing, owner, body)
+            self._check_replay(existing, owner, body, idempotency_key, name)
             if existing["status"] != SUBMITTED or not existing.get("executionInput"):
                 # Its execution started: the replay is answered with the job as it is, not validated again (its
                 # data may have changed since, e.g. a folder emptied by the finished job's owner).
@@ -143,6 +162,7 @@ class Submitter:
             "request": body,
             "requestHash": request_hash(body),
             "executionInput": execution_input,
+            **({"idempotencyKey": idempotency_key} if name and idempotency_key else {}),
             "resources": {},
             "history": [{"status": SUBMITTED, "at": now}],
             "expiresAt": int(datetime.now(UTC).timestamp()) + UNSTARTED_JOB_TTL_SECONDS,
@@ -158,7 +178,7 @@ class Submitter:
             # A concurrent duplicate won the claim: answer with its job (this call has taken nothing).
             winner = self._store.get(job_id)
             assert winner is not None
-            self._check_replay(winner, owner, body)
+            self._check_replay(winner, owner, body, idempotency_key, name)
             return self._resume(winner, prepared)
         undo: list[Callable[[], None]] = []
         try:
@@ -175,7 +195,21 @@ class Submitter:
         return Submission(record, created=True)
 
     @staticmethod
-    def _check_replay(existing: dict[str, Any], owner: str, body: dict[str, Any]) -> None:
+    def _check_replay(
+        existing: dict[str, Any],
+        owner: str,
+        body: dict[str, Any],
+        idempotency_key: str | None = None,
+        name: JobName | None = None,
+    ) -> None:
+        if name is not None and (
+            not idempotency_key
+            or existing.get("idempotencyKey") != idempotency_key
+            or existing.get("requestHash") != request_hash(body)
+        ):
+            conflict = Conflict(f"{name.field}: you already have a {existing.get('kind', 'job')} named {name.value!r}")
+            conflict.field = name.field
+            raise conflict
         if existing.get("owner") != owner or existing.get("requestHash") != request_hash(body):
             raise Conflict("Idempotency-Key: this key was already used for a different request")
 

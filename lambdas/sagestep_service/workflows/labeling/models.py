@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -26,18 +26,24 @@ S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key
 SNS_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 WORKTEAM_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:workteam/[A-Za-z0-9._/-]+$")
 #: Ground Truth's label attribute names (``LabelAttributeName``).
+LAMBDA_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$")
 LABEL_ATTRIBUTE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,126}$")
 _HASH = 8  #: hex characters of the hash that keeps a truncated labeling job name unique
 
 
-def labeling_job_name(batch_id: str, job_name: str) -> str:
-    """The Ground Truth labeling job's name: ``<batchId>-<jobName>`` when that fits SageMaker's 63 characters, else
-    its first 54 characters (trailing hyphens dropped) + ``-`` + the first 8 hex digits of the SHA-256 of the whole
-    ``<batchId>-<jobName>``, so that two long names sharing a prefix still get different labeling jobs."""
+def labeling_job_name(batch_id: str, job_name: str, salt: str = "") -> str:
+    """The Ground Truth labeling job's name: ``<batchId>-<jobName>`` followed, when ``salt`` is given (the batch's
+    job id: SageMaker names are unique per account and region, batch ids only per owner), by ``-`` and the first 6
+    hex digits of the SHA-256 of the salt and the name. A name longer than SageMaker's 63 characters keeps its first
+    characters (trailing hyphens dropped) and ends in ``-`` + 8 hex digits of the hash of the whole name, so two long
+    names sharing a prefix still get different labeling jobs. Deterministic: a retried create meets the job it
+    created, never a second one."""
     name = f"{batch_id}-{job_name}"
+    if salt:
+        name = f"{name}-{hashlib.sha256(f'{salt}/{name}'.encode()).hexdigest()[:6]}"
     if len(name) <= MAX_NAME:
         return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:_HASH]
+    digest = hashlib.sha256(f"{salt}/{name}".encode()).hexdigest()[:_HASH]
     return f"{name[: MAX_NAME - _HASH - 1].rstrip('-')}-{digest}"
 
 
@@ -143,6 +149,17 @@ class LabelingJobRequest(BaseModel):
     taskAvailabilityLifetimeInSeconds: int = Field(default=864000, ge=60, le=864000)
     taskTimeLimitInSeconds: int = Field(default=604800, ge=30, le=604800)
     workersPerObject: int = Field(default=1, ge=1, le=9, description="Workers whose answers are consolidated.")
+    taskTitle: str | None = Field(default=None, max_length=128, description="What workers see as the task's title.")
+    taskDescription: str | None = Field(default=None, max_length=255)
+    uiTemplateS3Uri: str | None = Field(
+        default=None, description="`Custom` jobs: your worker UI (a Liquid template reading `task.input`)."
+    )
+    preHumanTaskLambdaArn: str | None = Field(
+        default=None, description="`Custom` jobs: your pre-labeling Lambda (one the deployment allows)."
+    )
+    annotationConsolidationLambdaArn: str | None = Field(
+        default=None, description="`Custom` jobs: your post-labeling Lambda (one the deployment allows)."
+    )
 
     @field_validator("jobName")
     @classmethod
@@ -181,10 +198,32 @@ class LabelingJobRequest(BaseModel):
             raise ValueError("must be a SageMaker work team ARN (arn:aws:sagemaker:<region>:<account>:workteam/...)")
         return value
 
+    @field_validator("uiTemplateS3Uri")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        return _s3(value)
+
+    @field_validator("preHumanTaskLambdaArn", "annotationConsolidationLambdaArn")
+    @classmethod
+    def _lambda(cls, value: str | None) -> str | None:
+        if value is not None and not LAMBDA_ARN.match(value):
+            raise ValueError("must be a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)")
+        return value
+
     @model_validator(mode="after")
     def _categories_or_chain(self) -> LabelingJobRequest:
         if self.labelCategoryConfigS3Uri is None and self.inputConfig.chainFromJobName is None:
             raise ValueError("labelCategoryConfigS3Uri is required unless the job chains from another")
+        kind = task_type(self.jobModality)
+        if kind.audit and self.inputConfig.chainFromJobName is None:
+            raise ValueError(f"a {self.jobModality} job adjusts an earlier job's labels: give chainFromJobName")
+        custom = self.jobModality == "Custom"
+        if custom and self.uiTemplateS3Uri is None:
+            raise ValueError("a Custom job needs uiTemplateS3Uri (its worker UI)")
+        if not custom:
+            for field in ("uiTemplateS3Uri", "preHumanTaskLambdaArn", "annotationConsolidationLambdaArn"):
+                if getattr(self, field) is not None:
+                    raise ValueError(f"{field} is only for Custom jobs (the others use Ground Truth's or sagestep's)")
         return self
 
     @property
@@ -202,7 +241,12 @@ class BatchRequest(BaseModel):
 
     batchId: str = Field(description="Your name for the batch, unique among your batches; names its labeling jobs.")
     labelingJobs: list[LabelingJobRequest] = Field(min_length=1, max_length=50)
-    destinationSnsArn: str | None = Field(default=None, description="An SNS topic told when the batch ends.")
+    destinationSnsArn: str | None = Field(
+        default=None, description="An SNS topic told when the batch ends (one the deployment allows)."
+    )
+    deadlineSeconds: int | None = Field(
+        default=None, ge=60, description="How long each level may take (at most the deployment's limit)."
+    )
 
     @field_validator("batchId")
     @classmethod
@@ -250,23 +294,27 @@ class BatchRequest(BaseModel):
         top = max(job.jobLevel for job in self.labelingJobs)
         return [[job for job in self.labelingJobs if job.jobLevel == level] for level in range(1, top + 1)]
 
-    def labeling_job_name(self, job_name: str) -> str:
-        return labeling_job_name(self.batchId, job_name)
+    def labeling_job_name(self, job_name: str, salt: str = "") -> str:
+        return labeling_job_name(self.batchId, job_name, salt)
 
 
 # --- views: GET /batch/show ---------------------------------------------------------------------------------------
 
 
 class BatchStatus(StrEnum):
+    """A batch's status (the reference's three, and ``STOPPED`` after ``POST /batch/{batchId}/stop``)."""
+
     IN_PROGRESS = "IN_PROGRESS"
     COMPLETE = "COMPLETE"
     FAILED = "FAILED"
+    STOPPED = "STOPPED"
 
 
 class JobStatus(StrEnum):
     """One labeling job of a batch (Ground Truth's statuses, and ``PENDING`` before its level starts)."""
 
     PENDING = "PENDING"
+    SKIPPED = "SKIPPED"
     IN_PROGRESS = "IN_PROGRESS"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
@@ -280,6 +328,7 @@ class BatchList(BaseModel):
     IN_PROGRESS: list[str] = Field(default_factory=list)
     COMPLETE: list[str] = Field(default_factory=list)
     FAILED: list[str] = Field(default_factory=list)
+    STOPPED: list[str] = Field(default_factory=list)
 
 
 class ItemCounts(BaseModel):
@@ -297,9 +346,11 @@ class JobCounts(BaseModel):
 
     total: int = 0
     pending: int = 0
+    skipped: int = 0
     inProgress: int = 0
     completed: int = 0
     failed: int = 0
+    stopped: int = 0
 
 
 class Link(BaseModel):
@@ -316,14 +367,26 @@ class LabelingJobView(BaseModel):
     jobLevel: int
     status: JobStatus
     failureReason: str | None = None
+    message: str | None = Field(default=None, description="Why a job was skipped.")
     itemCounts: ItemCounts = Field(default_factory=ItemCounts)
     inputManifests: list[Link] = Field(default_factory=list, description="One per source (several when merged).")
     outputManifest: Link | None = None
 
 
+class WorkerView(BaseModel):
+    """One worker's estimated accuracy (Dawid-Skene, from every answer of the batch) and work."""
+
+    workerId: str
+    items: int = 0
+    estimatedAccuracy: float | None = None
+    agreement: float | None = Field(default=None, description="Share of answers equal to the consolidated label.")
+    meanSecondsPerItem: float | None = None
+
+
 class LevelView(BaseModel):
     level: int
-    status: Literal["PENDING", "IN_PROGRESS", "COMPLETE", "FAILED"]
+    status: Literal["PENDING", "SKIPPED", "IN_PROGRESS", "COMPLETE", "FAILED", "STOPPED"]
+    message: str | None = Field(default=None, description="Why a level was skipped.")
     jobCounts: JobCounts = Field(default_factory=JobCounts)
     jobs: list[LabelingJobView] = Field(default_factory=list)
 
@@ -337,5 +400,41 @@ class BatchView(BaseModel):
     finishedAt: str | None = None
     error: str | None = None
     levels: list[LevelView] = Field(default_factory=list)
+    workers: list[WorkerView] = Field(
+        default_factory=list, description="Per worker of the batch: estimated accuracy and work (most items first)."
+    )
+    report: Link | None = Field(default=None, description="The batch's report (JSON); also GET /batch/{id}/report.")
     urlExpiresInSeconds: int = Field(description="How long each `url` works (signed at this GET).")
     urlExpiresAt: int = Field(description="Epoch seconds after which the URLs no longer work.")
+
+
+# --- the state machine's task events ------------------------------------------------------------------------------
+
+
+class _Task(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class AdvanceTask(_Task):
+    """``LabelingAdvance``: the level that ended (0 at the start) and its jobs' ``.sync`` results."""
+
+    jobId: str
+    plan: dict[str, Any]
+    level: int = Field(ge=0)
+    results: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class FinishTask(_Task):
+    jobId: str
+    plan: dict[str, Any]
+
+
+class Failure(_Task):
+    Error: str = "Unknown"
+    Cause: str | None = None
+
+
+class FailureTask(_Task):
+    jobId: str
+    plan: dict[str, Any] = Field(default_factory=dict)
+    failure: Failure
