@@ -301,7 +301,9 @@ def test_list_filters_sorts_and_pages(aws: LocalAws, sm: Any) -> None:
     assert names(NameContains="listed", CreationTimeBefore=before) == []
     first = sm.list_labeling_jobs(NameContains="listed", SortBy="Name", MaxResults=3)
     rest = sm.list_labeling_jobs(NameContains="listed", SortBy="Name", MaxResults=3, NextToken=first["NextToken"])
-    assert [j["LabelingJobName"] for j in rest["LabelingJobSummaryList"]] == ["listed-failed"] and "NextToken" not in rest
+    assert [j["LabelingJobName"] for j in rest["LabelingJobSummaryList"]] == [
+        "listed-failed"
+    ] and "NextToken" not in rest
     summary = first["LabelingJobSummaryList"][0]
     assert summary["WorkteamArn"] == TEAM and summary["LabelCounters"]["HumanLabeled"] == 1
     assert summary["LabelingJobOutput"]["OutputDatasetS3Uri"].endswith("/listed-a/manifests/output/output.manifest")
@@ -363,7 +365,9 @@ def test_real_pre_and_consolidation_lambdas_are_invoked_with_ground_truth_s_even
         attribute = event["labelAttributeName"]
         result = []
         for item in items:
-            labels = [json.loads(a["annotationData"]["content"])["crowd-classifier"]["label"] for a in item["annotations"]]
+            labels = [
+                json.loads(a["annotationData"]["content"])["crowd-classifier"]["label"] for a in item["annotations"]
+            ]
             winner = max(set(labels), key=labels.count)
             content = {attribute: winner, f"{attribute}-metadata": {"votes": len(labels)}}
             result.append({"datasetObjectId": item["datasetObjectId"], "consolidatedAnnotation": {"content": content}})
@@ -373,7 +377,12 @@ def test_real_pre_and_consolidation_lambdas_are_invoked_with_ground_truth_s_even
     acs_arn = aws.register_lambda("LabelingConsolidation", consolidate)
     manifest = put_manifest(aws, "input/lambdas.manifest", text_lines(4))
     arn = create(
-        sm, "lambda-job", manifest, pre=pre_arn, acs=acs_arn, Tags=[{"Key": "sagestep:modality", "Value": "TextClassification"}]
+        sm,
+        "lambda-job",
+        manifest,
+        pre=pre_arn,
+        acs=acs_arn,
+        Tags=[{"Key": "sagestep:modality", "Value": "TextClassification"}],
     )
     job = wait(sm, "lambda-job")
 
@@ -444,7 +453,9 @@ def test_a_bounding_box_job_chains_into_an_adjustment_job_by_experts(aws: LocalA
     assert audit["LabelingJobStatus"] == "Completed", audit.get("FailureReason")
     for line in output_lines(aws, audit):
         assert "boxes-job" in line and line["boxes-audit-metadata"]["adjustment-status"] in ("adjusted", "unadjusted")
-    response = json.loads(read(aws, f"s3://{BUCKET}/" + keys(aws, "output/boxes-audit/annotations/worker-response/")[0]))
+    response = json.loads(
+        read(aws, f"s3://{BUCKET}/" + keys(aws, "output/boxes-audit/annotations/worker-response/")[0])
+    )
     assert response["answers"][0]["workerId"].startswith("sim-expert-")
     assert set(response["answers"][0]["answerContent"]["boundingBox"]) == {"boundingBoxes", "inputImageProperties"}
 
@@ -457,6 +468,64 @@ def test_a_thousand_items_with_three_workers_label_in_well_under_two_seconds(aws
     elapsed = time.monotonic() - started
     assert job["LabelingJobStatus"] == "Completed" and job["LabelCounters"]["HumanLabeled"] == 1000
     assert elapsed < 1.5, elapsed
+
+
+def test_create_labeling_job_sync_in_step_functions_outputs_the_description_or_fails(aws: LocalAws, sm: Any) -> None:
+    manifest = put_manifest(aws, "input/sync.manifest", text_lines(3))
+    parameters = {
+        "LabelingJobName.$": "$.name",
+        "LabelAttributeName.$": "$.name",
+        "InputConfig": {"DataSource": {"S3DataSource": {"ManifestS3Uri.$": "$.manifest"}}},
+        "OutputConfig": {"S3OutputPath": f"s3://{BUCKET}/output/"},
+        "RoleArn": ROLE,
+        "LabelCategoryConfigS3Uri": f"s3://{BUCKET}/config/categories.json",
+        "HumanTaskConfig": {
+            "WorkteamArn": TEAM,
+            "UiConfig": {"UiTemplateS3Uri": f"s3://{BUCKET}/config/template.liquid"},
+            "PreHumanTaskLambdaArn": lambda_arn("PRE", "TextClassification", "us-east-1"),
+            "TaskTitle": "t",
+            "TaskDescription": "d",
+            "NumberOfHumanWorkersPerDataObject": 2,
+            "TaskTimeLimitInSeconds": 300,
+            "AnnotationConsolidationConfig": {
+                "AnnotationConsolidationLambdaArn": lambda_arn("ACS", "TextClassification", "us-east-1")
+            },
+        },
+    }
+    definition = {
+        "StartAt": "Label",
+        "States": {
+            "Label": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sagemaker:createLabelingJob.sync",
+                "Parameters": parameters,
+                "Catch": [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.error", "Next": "Failed"}],
+                "End": True,
+            },
+            "Failed": {"Type": "Pass", "End": True},
+        },
+    }
+    sfn = aws.client("stepfunctions")
+    machine = sfn.create_state_machine(name="labeling-sync", definition=json.dumps(definition), roleArn=ROLE)
+    runs = {}
+    for name, uri in (("sync-ok", manifest), ("sync-missing", f"s3://{BUCKET}/input/absent.manifest")):
+        runs[name] = sfn.start_execution(
+            stateMachineArn=machine["stateMachineArn"], name=name, input=json.dumps({"name": name, "manifest": uri})
+        )["executionArn"]
+    results = {}
+    for name, execution in runs.items():
+        deadline = time.monotonic() + 10
+        while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        results[name] = json.loads(described["output"])
+    assert results["sync-ok"]["LabelingJobStatus"] == "Completed"
+    assert results["sync-ok"]["LabelingJobOutput"]["OutputDatasetS3Uri"].endswith(
+        "/sync-ok/manifests/output/output.manifest"
+    )
+    caught = results["sync-missing"]["error"]
+    assert caught["Error"] == "States.TaskFailed"
+    assert json.loads(caught["Cause"])["FailureReason"].startswith("ClientError: Failed to read the input manifest")
 
 
 # Faults and throttling ----------------------------------------------------------------------------------------
@@ -553,8 +622,12 @@ def answers_of(workforce: SimulatedWorkforce, count: int, **kwargs: Any) -> list
 
 
 def test_the_simulated_workforce_is_deterministic_by_job_name_and_seed() -> None:
-    assert answers_of(SimulatedWorkforce(seed=1), 50, workers=3) == answers_of(SimulatedWorkforce(seed=1), 50, workers=3)
-    assert answers_of(SimulatedWorkforce(seed=1), 50, workers=3) != answers_of(SimulatedWorkforce(seed=2), 50, workers=3)
+    assert answers_of(SimulatedWorkforce(seed=1), 50, workers=3) == answers_of(
+        SimulatedWorkforce(seed=1), 50, workers=3
+    )
+    assert answers_of(SimulatedWorkforce(seed=1), 50, workers=3) != answers_of(
+        SimulatedWorkforce(seed=2), 50, workers=3
+    )
     assert answers_of(SimulatedWorkforce(), 50, workers=3, job="a") != answers_of(SimulatedWorkforce(), 50, workers=3)
     first = answers_of(SimulatedWorkforce(), 20, workers=3)
     assert all(len({worker for worker, *_ in item}) == 3 for item in first)
@@ -604,10 +677,15 @@ def test_default_teams_and_the_answers_of_each_task_kind() -> None:
     for task_type, kind, truth in cases:
         right = perfect.label(task("0", truth, task_type, kind, classes=["car", "person", "METHOD", "TASK"]))[0]
         assert right.answer_content == answer_content(task_type, truth)
-    multi = [wrong.label(task(str(i), ["positive"], "TextClassificationMultiLabel", "multilabel"))[0] for i in range(20)]
+    multi = [
+        wrong.label(task(str(i), ["positive"], "TextClassificationMultiLabel", "multilabel"))[0] for i in range(20)
+    ]
     assert all(m.answer_content["crowd-classifier-multi-select"]["labels"] != ["positive"] for m in multi)
     # an audit starts from the earlier label: a perfect worker corrects it, a worst one keeps it
-    earlier = {"imageSize": boxes["imageSize"], "boxes": [{"label": "car", "left": 30, "top": 10, "width": 50, "height": 40}]}
+    earlier = {
+        "imageSize": boxes["imageSize"],
+        "boxes": [{"label": "car", "left": 30, "top": 10, "width": 50, "height": 40}],
+    }
     for workforce_, expected in ((perfect, boxes), (wrong, earlier)):
         audited = workforce_.label(task("0", boxes, "BoundingBoxAudit", "boxes", audit=True, earlier=earlier))[0]
         assert audited.answer_content == answer_content("BoundingBoxAudit", expected)
