@@ -1,6 +1,7 @@
 """One-shot fault injection for the local emulation (SageMaker calls, jobs and endpoints; Lambda functions;
 Translate jobs, see :mod:`sagestep.local.translate_faults`; Textract jobs, see :mod:`sagestep.local.textract_faults`;
-Comprehend batch calls, see :mod:`sagestep.local.comprehend_faults`).
+Comprehend batch calls, see :mod:`sagestep.local.comprehend_faults`; Ground Truth labeling jobs, see
+:mod:`sagestep.local.labeling_faults`).
 
 Tests (and the local runtime's admin route) arm faults; the emulation consumes them at the point where
 AWS would fail. Every fault fires once: arming the same fault twice makes the next two matching calls
@@ -19,6 +20,7 @@ Example::
     aws.faults.translate.fail_next_job("no access")      # Translate jobs: ``faults.translate``
     aws.faults.textract.partial_next_job([2])            # Textract jobs: ``faults.textract``
     aws.faults.comprehend.fail_batch_item(2)             # Comprehend batch calls: ``faults.comprehend``
+    aws.faults.labeling.hang_next_job("batch-*")         # Ground Truth labeling jobs: ``faults.labeling``
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sagestep.local.comprehend_faults import COMPREHEND_FAULT_KINDS, ComprehendFaults
+from sagestep.local.labeling_faults import LABELING_FAULT_KINDS, LabelingFaults
 from sagestep.local.textract_faults import TEXTRACT_FAULT_KINDS, TextractFaults
 from sagestep.local.translate_faults import TRANSLATE_FAULT_KINDS, TranslateFaults
 
@@ -62,6 +65,7 @@ ALL_FAULT_KINDS += TEXTRACT_FAULT_KINDS  # Textract's (:data:`~sagestep.local.te
 ALL_FAULT_KINDS += (
     COMPREHEND_FAULT_KINDS  # Comprehend's (:data:`~sagestep.local.comprehend_faults.COMPREHEND_FAULT_KINDS`)
 )
+ALL_FAULT_KINDS += LABELING_FAULT_KINDS  # Ground Truth's (:data:`~sagestep.local.labeling_faults.LABELING_FAULT_KINDS`)
 
 
 def normalise_operation(name: str) -> str:
@@ -151,6 +155,8 @@ class Faults:
         self.textract = TextractFaults(self._lock)
         #: The Comprehend batch-call faults (same lock).
         self.comprehend = ComprehendFaults(self._lock)
+        #: The Ground Truth labeling-job faults (same lock).
+        self.labeling = LabelingFaults(self._lock)
 
     # Arming ----------------------------------------------------------------------------------------
 
@@ -225,7 +231,9 @@ class Faults:
         ``{"fault": "fail_next_training_job" | "fail_next_endpoint" | "hang_next_endpoint" |
         "fail_next_endpoint_update" | "throttle" | "lose_response" | "fail_call" | "fail_function" |
         "fail_next_translation_job" | "fail_translation_file" | "hang_next_translation_job", "reason": ...,
-        "operation": ..., "count": ..., "code": ..., "message": ..., "file": ...}``
+        "operation": ..., "count": ..., "code": ..., "message": ..., "file": ...}``; the Textract, Comprehend and
+        labeling kinds (``fail_next_labeling_job`` | ``hang_next_labeling_job`` with ``job``, a job-name glob) go to
+        their own faults.
         """
         kind = spec.get("fault")
         reason = spec.get("reason")
@@ -235,6 +243,8 @@ class Faults:
             self.textract.apply(spec)
         elif kind in COMPREHEND_FAULT_KINDS:
             self.comprehend.apply(spec)
+        elif kind in LABELING_FAULT_KINDS:
+            self.labeling.apply(spec)
         elif kind == "fail_next_training_job":
             self.fail_next_training_job(reason or DEFAULT_TRAINING_FAILURE)
         elif kind == "fail_next_endpoint":
@@ -312,6 +322,7 @@ class Faults:
             self.translate._clear(fault)
             self.textract._clear(fault)
             self.comprehend._clear(fault)
+            self.labeling._clear(fault)
             return cleared
 
     def _armed(self) -> list[ArmedFault]:
@@ -331,6 +342,7 @@ class Faults:
             *self.translate._armed(),
             *self.textract._armed(),
             *self.comprehend._armed(),
+            *self.labeling._armed(),
         ]
 
     # Consuming (used by the emulation) ------------------------------------------------------------

@@ -10,7 +10,9 @@ itself is split by concern:
   ListTrainingJobsForHyperParameterTuningJob, StopHyperParameterTuningJob);
 - :mod:`.endpoints`: endpoints run the container's ``serve`` (CreateEndpoint, UpdateEndpoint with rollback,
   DeleteEndpoint, InvokeEndpoint);
-- :mod:`.processes`: the container processes and worker threads of all three.
+- :mod:`.labeling`: Ground Truth labeling jobs (CreateLabelingJob, DescribeLabelingJob, ListLabelingJobs,
+  StopLabelingJob; ListTags/AddTags/DeleteTags on their ARNs), answered by a pluggable workforce;
+- :mod:`.processes`: the container processes and worker threads of all of them.
 
 Every status change puts an ``aws.sagemaker`` event on the default EventBridge bus ("SageMaker Training Job
 State Change", "SageMaker HyperParameter Tuning Job State Change", "SageMaker Endpoint State Change"), shaped
@@ -18,6 +20,23 @@ as AWS documents them: timestamps in epoch milliseconds, ``Tags`` as a map. Faul
 :class:`~sagestep.local.faults.Faults` (failed or hanging jobs and endpoints, refused or throttled calls, lost
 responses) fire where AWS would fail. A create of a name in use is refused with AWS's error (moto replaces the
 resource), so that a retried create whose first response was lost meets what it created, as on AWS.
+
+Labeling jobs (Ground Truth; moto has none)
+-------------------------------------------
+A labeling job reads its input manifest from the local S3, calls the pre-annotation Lambda per data object and
+the consolidation Lambda once with every answered object (through the local Lambda for real ARNs; AWS's own
+``PRE-*``/``ACS-*`` functions are done in-process, see :mod:`.labeling_tasks`), and writes Ground Truth's output
+layout: the output manifest, one worker response per object, the consolidation request and response. Its workers
+are a :class:`~.workforce.Workforce`: by default :class:`~.workforce.SimulatedWorkforce` (deterministic by seed; a
+crowd of 5 workers of mixed accuracy, or 2 experts at 0.97 for a work team whose name contains ``expert``), else
+the one given as ``SageMakerEmulator(workforce=...)`` or named by ``$SAGESTEP_WORKFORCE`` (a JSON file of teams or
+``package.module:ClassName``). Answers are simulated, never slept for; ``labeling_item_delay`` (real seconds per
+object) lets a test see ``InProgress``. Statuses Initializing -> InProgress -> Completed | Failed | Stopping ->
+Stopped, each put as "SageMaker Ground Truth Labeling Job State Change" with detail ``{"LabelingJobStatus": ...}``
+(AWS's documented shape). ``faults.labeling`` fails or hangs the next job (:mod:`sagestep.local.labeling_faults`);
+the generic per-call faults apply to CreateLabelingJob as to every SageMaker call. The task type comes from the
+AWS-owned Lambda ARNs, else AWS's worker UI ARN, else the crowd elements of the worker template, or the tag
+``sagestep:modality`` when given.
 """
 
 from __future__ import annotations
@@ -36,11 +55,13 @@ from sagestep.local.services.base import LocalService, ServiceContext
 from sagestep.local.services.json_protocol import with_call_faults
 from sagestep.local.services.sagemaker.common import Shared
 from sagestep.local.services.sagemaker.endpoints import Endpoints
+from sagestep.local.services.sagemaker.labeling import LabelingJobs
 from sagestep.local.services.sagemaker.processes import DEFAULT_CONTAINER_COMMAND, ContainerProcesses
 from sagestep.local.services.sagemaker.training import TrainingJobs
 from sagestep.local.services.sagemaker.tuning import TuningJobs
+from sagestep.local.services.sagemaker.workforce import SimulatedWorkforce, Workforce, load_workforce
 
-__all__ = ["DEFAULT_CONTAINER_COMMAND", "SageMakerEmulator"]
+__all__ = ["DEFAULT_CONTAINER_COMMAND", "SageMakerEmulator", "SimulatedWorkforce", "Workforce"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +73,7 @@ class _Parts:
     trainings: TrainingJobs
     tunings: TuningJobs
     endpoints: Endpoints
+    labelings: LabelingJobs
 
 
 class SageMakerEmulator(LocalService):
@@ -65,6 +87,10 @@ class SageMakerEmulator(LocalService):
     :param max_concurrent_trainings: training processes allowed at once (others wait, InProgress).
     :param max_parallel_training_jobs: cap on a tuning job's ``MaxParallelTrainingJobs``.
     :param endpoint_start_timeout: seconds a model server has to answer ``/ping``.
+    :param workforce: who answers labeling tasks: a :class:`Workforce`, or a JSON file of simulated teams /
+        ``package.module:ClassName``; default ``$SAGESTEP_WORKFORCE``, else a default :class:`SimulatedWorkforce`.
+        :attr:`workforce` is read at every labeling job's start.
+    :param labeling_item_delay: real seconds a labeling job waits per data object (default 0).
     """
 
     name: ClassVar[str] = "sagemaker"
@@ -80,6 +106,8 @@ class SageMakerEmulator(LocalService):
         endpoint_start_timeout: float = 120.0,
         invoke_timeout: float = 60.0,
         stop_grace_seconds: float = 5.0,
+        workforce: Workforce | str | None = None,
+        labeling_item_delay: float = 0.0,
     ) -> None:
         self.container_commands: dict[str, Sequence[str]] = dict(container_commands or {})
         self.default_container_command = list(default_container_command)
@@ -89,6 +117,8 @@ class SageMakerEmulator(LocalService):
         self.endpoint_start_timeout = endpoint_start_timeout
         self.invoke_timeout = invoke_timeout
         self.stop_grace_seconds = stop_grace_seconds
+        self.workforce: Workforce = load_workforce(workforce)
+        self.labeling_item_delay = labeling_item_delay
         self._parts: _Parts | None = None
 
     # Parts (available once installed) ---------------------------------------------------------------
@@ -109,6 +139,10 @@ class SageMakerEmulator(LocalService):
     @property
     def endpoints(self) -> Endpoints:
         return self._installed_parts().endpoints
+
+    @property
+    def labeling_jobs(self) -> LabelingJobs:
+        return self._installed_parts().labelings
 
     def training_log(self, job_name: str) -> Path:
         """The combined stdout/stderr of a training job's container."""
@@ -137,7 +171,10 @@ class SageMakerEmulator(LocalService):
         endpoints = Endpoints(
             shared, processes, start_timeout=self.endpoint_start_timeout, invoke_timeout=self.invoke_timeout
         )
-        self._parts = _Parts(shared, processes, trainings, tunings, endpoints)
+        labelings = LabelingJobs(
+            shared, processes, workforce=lambda: self.workforce, item_delay=lambda: self.labeling_item_delay
+        )
+        self._parts = _Parts(shared, processes, trainings, tunings, endpoints, labelings)
         self._patch_moto(patcher)
 
     def child_processes(self) -> list[int]:
@@ -150,6 +187,7 @@ class SageMakerEmulator(LocalService):
             return
         self._parts.shared.closing.set()
         self._parts.trainings.stop_all()
+        self._parts.labelings.stop_all()
         self._parts.processes.shutdown()
 
     def _emit(self, detail_type: str, resource_arn: str, detail: dict[str, Any]) -> None:
@@ -168,6 +206,7 @@ class SageMakerEmulator(LocalService):
         from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
         trainings, tunings, endpoints, faults = self.trainings, self.tunings, self.endpoints, self.context.faults
+        labelings = self.labeling_jobs
 
         # CreateTrainingJob: moto marks the job Completed with canned metrics; start real work.
         original_create_training_job = SageMakerModelBackend.create_training_job
@@ -273,6 +312,16 @@ class SageMakerEmulator(LocalService):
 
         patcher.replace(SageMakerModelBackend, "list_tags", list_tags)
 
+        # Tags of labeling jobs (moto has none; its ARN lookup fails with an AttributeError for them).
+        original_resource_from_arn = SageMakerModelBackend._get_resource_from_arn
+
+        def resource_from_arn(backend: Any, arn: str) -> Any:
+            if ":labeling-job/" in arn:
+                return labelings.by_arn(backend.account_id, backend.region_name, arn)
+            return original_resource_from_arn(backend, arn)
+
+        patcher.replace(SageMakerModelBackend, "_get_resource_from_arn", resource_from_arn)
+
         # API calls moto lacks, added to its response class (moto dispatches by method name).
         def update_endpoint(response: Any) -> Any:
             arn = endpoints.update(
@@ -304,11 +353,33 @@ class SageMakerEmulator(LocalService):
             tunings.stop(response.sagemaker_backend, response._get_param("HyperParameterTuningJobName"))
             return EmptyResult()
 
+        # Labeling jobs (Ground Truth): moto has none.
+        def create_labeling_job(response: Any) -> Any:
+            request = {key: response._get_param(key) for key in _CREATE_LABELING_JOB_PARAMETERS}
+            arn = labelings.create(response.current_account, response.region, request)
+            return ActionResult({"LabelingJobArn": arn})
+
+        def describe_labeling_job(response: Any) -> Any:
+            name = response._get_param("LabelingJobName")
+            return ActionResult(labelings.job(response.current_account, response.region, name).describe())
+
+        def list_labeling_jobs(response: Any) -> Any:
+            params = {key: response._get_param(key) for key in _LIST_LABELING_JOBS_PARAMETERS}
+            return ActionResult(labelings.list_jobs(response.current_account, response.region, params))
+
+        def stop_labeling_job(response: Any) -> Any:
+            labelings.stop(response.current_account, response.region, response._get_param("LabelingJobName"))
+            return EmptyResult()
+
         for function in (
             update_endpoint,
             stop_training_job,
             list_training_jobs_for_hyper_parameter_tuning_job,
             stop_hyper_parameter_tuning_job,
+            create_labeling_job,
+            describe_labeling_job,
+            list_labeling_jobs,
+            stop_labeling_job,
         ):
             patcher.replace(SageMakerResponse, function.__name__, function)
 
@@ -340,6 +411,32 @@ class SageMakerEmulator(LocalService):
             return endpoints.invoke(name, body, headers)
 
         patcher.replace(SageMakerRuntimeResponse, "invoke_endpoint", invoke_endpoint)
+
+
+_CREATE_LABELING_JOB_PARAMETERS = (
+    "LabelingJobName",
+    "LabelAttributeName",
+    "InputConfig",
+    "OutputConfig",
+    "RoleArn",
+    "LabelCategoryConfigS3Uri",
+    "StoppingConditions",
+    "LabelingJobAlgorithmsConfig",
+    "HumanTaskConfig",
+    "Tags",
+)
+_LIST_LABELING_JOBS_PARAMETERS = (
+    "CreationTimeAfter",
+    "CreationTimeBefore",
+    "LastModifiedTimeAfter",
+    "LastModifiedTimeBefore",
+    "MaxResults",
+    "NextToken",
+    "NameContains",
+    "SortBy",
+    "SortOrder",
+    "StatusEquals",
+)
 
 
 def _json_error(status: int, code: str, message: str) -> tuple[int, dict[str, str], str]:
