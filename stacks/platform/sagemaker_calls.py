@@ -120,7 +120,7 @@ ACTIONS = {
     ),
     "createLabelingJob.sync": Action(
         "LabelingJobName",
-        "*already exists*",
+        "*a labeling job with this name already exists*",
         "labeling-job",
         ("describeLabelingJob", "LabelingJobStatus"),
     ),

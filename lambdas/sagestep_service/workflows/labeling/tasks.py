@@ -46,6 +46,8 @@ TEMPLATES = {
 _LABELS = "{{ task.input.labels | to_json | escape }}"
 #: What the labeling job's tags say: the sagestep job (batch) and stack it belongs to, and the batch's name.
 TAG_JOB_ID, TAG_STACK, TAG_BATCH = "sagestep:job-id", "sagestep:stack", "sagestep:batch-id"
+#: The job's modality, for tools reading the job (the local Ground Truth among them): its Lambdas do not always say.
+TAG_MODALITY = "sagestep:modality"
 
 
 @dataclass(frozen=True)
@@ -135,5 +137,6 @@ def create_request(
             {"Key": TAG_JOB_ID, "Value": job_id},
             {"Key": TAG_STACK, "Value": stack},
             {"Key": TAG_BATCH, "Value": batch_id},
+            {"Key": TAG_MODALITY, "Value": job["modality"]},
         ],
     }
