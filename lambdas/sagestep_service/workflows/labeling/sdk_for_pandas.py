@@ -4,8 +4,8 @@ region sagestep's labeling workflow serves (Ground Truth's regions, ``ground_tru
 Source: aws/aws-sdk-pandas ``docs/source/layers.rst`` ("AWS Lambda Managed Layers", the table for library version
 3.4.0, whose Python 3.11 arm64 layers are version 2 in all twelve regions; owner account 336392948345). The layer
 version number differs per region and grows with every release (the stable docs page, for 3.16.1, lists e.g.
-``af-south-1`` ``AWSSDKPandas-Python311-Arm64:30``); a deployment may name a newer one (``LAYER_VERSION_OVERRIDE``
-context in the construct), or look the latest up with ``aws lambda list-layer-versions --layer-name
+``af-south-1`` ``AWSSDKPandas-Python311-Arm64:30``); a deployment may name a newer one (``layer_arn(region,
+version)``), looked up with ``aws lambda list-layer-versions --layer-name
 arn:aws:lambda:<region>:336392948345:layer:AWSSDKPandas-Python311-Arm64``.
 """
 
