@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Aws, RemovalPolicy
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -93,10 +93,12 @@ class SagestepConfig:
     `translationDeadlineSeconds` (how long a Translate batch job may run), `translationQueuePrefixes` (data bucket
     prefixes that messages of the translation queue may name; none may be a user's `users/` prefix);
     `documentsDeadlineSeconds` (how long Textract may take per document); `labelingWorkteamArn` (an existing private
-    work team for labeling jobs; default: the stack creates a workforce and a team of its own), `labelingDeadlineSeconds`
+    work team for labeling jobs; default: the stack creates a workforce and a team of its own),
+    `labelingDeadlineSeconds`
     (how long a level of labeling jobs may take), `labelingDestinationTopics` (SNS topic ARNs, `*` patterns allowed,
     that a batch's `destinationSnsArn` may name), `labelingCustomLambdas` (Lambda ARNs, patterns allowed, that `Custom`
-    labeling jobs may name).
+    labeling jobs may name); `sdkForPandasLayerArn` (the AWS SDK for pandas layer, Python 3.11 arm64, whose pyarrow
+    writes labeling reports as Parquet; default: version 2, the one of library 3.4.0 in every Ground Truth region).
     """
 
     removal_policy: RemovalPolicy
@@ -124,6 +126,7 @@ class SagestepConfig:
     labeling_deadline_seconds: int = 14 * 24 * 3600
     labeling_destination_topics: tuple[str, ...] = ()
     labeling_custom_lambdas: tuple[str, ...] = ()
+    sdk_for_pandas_layer_arn: str = ""
 
     @property
     def destroy_on_removal(self) -> bool:
@@ -187,6 +190,12 @@ class SagestepConfig:
             labeling_deadline_seconds=get_int("labelingDeadlineSeconds", 14 * 24 * 3600, minimum=60),
             labeling_destination_topics=_arn_patterns(
                 "labelingDestinationTopics", get("labelingDestinationTopics", []), "sns"
+            ),
+            sdk_for_pandas_layer_arn=str(
+                get(
+                    "sdkForPandasLayerArn",
+                    f"arn:aws:lambda:{Aws.REGION}:336392948345:layer:AWSSDKPandas-Python311-Arm64:2",
+                )
             ),
             labeling_custom_lambdas=_arn_patterns("labelingCustomLambdas", get("labelingCustomLambdas", []), "lambda"),
         )

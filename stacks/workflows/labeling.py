@@ -13,6 +13,7 @@ from __future__ import annotations
 from aws_cdk import Stack
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
@@ -90,8 +91,10 @@ class Labeling(Workflow):
             )  # fmt: skip
         pre, consolidation = functions[PRE_ANNOTATION_FUNCTION], functions[CONSOLIDATION_FUNCTION]
         self.labeling_role = self._labeling_role([pre, consolidation])
-        # Consolidation reads the consolidation request Ground Truth wrote under the batch's output.
-        storage.grant_read(consolidation.role, data, "Ground Truth's consolidation requests of labeling batches")
+        # Consolidation reads the consolidation request Ground Truth wrote under the batch's output, and the job's
+        # modality tag and input manifest (an adjustment's earlier labels).
+        storage.grant_read(consolidation.role, data, "Ground Truth's consolidation requests and a job's manifest")
+        self._allow_own_jobs(consolidation.role, ["sagemaker:DescribeLabelingJob"])
 
         environment = {
             **common,
@@ -117,6 +120,10 @@ class Labeling(Workflow):
         storage.grant_put(finish.role, data, f"{BATCH_AREA}/report/*", "a batch's report")
         for function in (advance, finish, failure):
             job_store.grant(function.role, ["GetItem", "UpdateItem"])
+        # The report's Parquet tables are written with pyarrow, from the AWS SDK for pandas layer.
+        finish.function.add_layers(
+            lambda_.LayerVersion.from_layer_version_arn(self, "SdkForPandasLayer", config.sdk_for_pandas_layer_arn)
+        )
         self.grant_cleanup(failure.role)
 
         role = self.build_state_machine(

@@ -76,7 +76,10 @@ EXPECTED_ENVIRONMENT = {
         *DOCUMENTS_SUBMISSION,
         *LABELING_SUBMISSION,
     },
-    **{name: LABELING_TASKS for name in (labeling.ADVANCE_FUNCTION, labeling.FINISH_FUNCTION, labeling.FAILURE_FUNCTION)},
+    **{
+        name: LABELING_TASKS
+        for name in (labeling.ADVANCE_FUNCTION, labeling.FINISH_FUNCTION, labeling.FAILURE_FUNCTION)
+    },
     labeling.PRE_ANNOTATION_FUNCTION: {"JOBS_TABLE_NAME", "DATA_BUCKET"},
     labeling.CONSOLIDATION_FUNCTION: {"JOBS_TABLE_NAME", "DATA_BUCKET"},
     **{name: {"JOBS_TABLE_NAME", "ARTIFACT_BUCKET", "PARAGRAPHS_TABLE_NAME"} for name in documents.TASK_FUNCTIONS},

@@ -144,7 +144,9 @@ def test_every_work_task_is_caught_into_the_failure_path(definition: dict[str, A
     # Fail state (never a silent success).
     assert any(states[n]["Type"] == "Fail" for n in failure_path)
     assert not any(states[n]["Type"] == "Succeed" for n in failure_path)
-    assert any('"S": "ERROR"' in json.dumps(states[n]) or '"S": "FAILED"' in json.dumps(states[n]) for n in failure_path)
+    assert any(
+        '"S": "ERROR"' in json.dumps(states[n]) or '"S": "FAILED"' in json.dumps(states[n]) for n in failure_path
+    )
     assert failure_path & notify
 
 

@@ -88,3 +88,29 @@ def on_failure(event: FailureTask, context: LambdaContext) -> dict[str, Any]:
         "status": status,
         "notification": finish.failure_message(batch_id, error, cause),
     }
+
+
+# sagestep's own Ground Truth Lambdas -------------------------------------------------------------------------------
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def pre_annotation(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Ground Truth's pre-annotation call for one data object: its task input."""
+    from sagestep_service.workflows.labeling import ground_truth_lambdas
+
+    return ground_truth_lambdas.pre_annotation(event)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def consolidate(event: dict[str, Any], context: LambdaContext) -> list[dict[str, Any]]:
+    """Ground Truth's annotation-consolidation call: several workers' answers into one label per item."""
+    from sagestep_service.workflows.labeling import consolidation_call, ground_truth_lambdas
+
+    clients = aws.Clients()
+    modality, earlier = consolidation_call.job_context(clients.sagemaker, clients.s3, event)
+    answer = ground_truth_lambdas.consolidate(event, clients.s3, modality=modality, earlier=earlier)
+    metrics.add_metric(name="ConsolidatedItems", unit="Count", value=len(answer))
+    return answer

@@ -17,6 +17,7 @@ from sagestep_service.platform.observability import tracer
 from sagestep_service.platform.routing import BODY_ERRORS, IdempotencyKey, json_response, owner, responses
 from sagestep_service.platform.settings import load
 from sagestep_service.workflows.labeling.models import KIND, BatchList, BatchRequest, BatchView
+from sagestep_service.workflows.labeling.reports import BatchReport
 from sagestep_service.workflows.labeling.settings import LabelingSettings
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ def stop_batch(batchId: str) -> Response[BatchView]:
     ),
 )
 @tracer.capture_method
-def batch_report(batchId: str) -> dict[str, Any]:
+def batch_report(batchId: str) -> BatchReport:
     from sagestep_service.workflows.labeling import finish
 
     return finish.read_report(aws.Clients().s3, _batch(batchId))

@@ -6,7 +6,7 @@ import fnmatch
 
 from pydantic import Field
 
-from sagestep_service.platform.settings import CommonSettings, DataSettings
+from sagestep_service.platform.settings import DataSettings
 
 
 def _listed(value: str) -> tuple[str, ...]:

@@ -112,7 +112,7 @@ def levels(record: dict[str, Any], sagemaker: Any | None = None) -> list[LevelVi
         views.append(
             LevelView(
                 level=entry["level"],
-                status=_level_status(entry, jobs),  # type: ignore[arg-type]
+                status=_level_status(entry, jobs),
                 message=entry.get("message"),
                 jobCounts=counts,
                 jobs=jobs,
