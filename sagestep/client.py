@@ -53,6 +53,7 @@ from sagestep_service.workflows.training.models import (
 
 if TYPE_CHECKING:
     from sagestep.documents_client import DocumentsApi
+    from sagestep.labeling_client import LabelingApi
     from sagestep.translation_client import TranslationApi
 
 __all__ = [
@@ -643,6 +644,13 @@ class SagestepClient:
         from sagestep.documents_client import DocumentsApi
 
         return DocumentsApi(self)
+
+    @functools.cached_property
+    def labeling(self) -> LabelingApi:
+        """The labeling workflow's routes (``POST /batch/create``, ``GET /batch/show`` and the rest)."""
+        from sagestep.labeling_client import LabelingApi
+
+        return LabelingApi(self)
 
     @functools.cached_property
     def translation(self) -> TranslationApi:

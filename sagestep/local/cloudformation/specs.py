@@ -236,7 +236,13 @@ class ProvisionedStack:
 
     @property
     def user_pool(self) -> UserPoolSpec:
-        """The stack's only user pool."""
-        if len(self.user_pools) != 1:
-            raise LookupError(f"the stack has {len(self.user_pools)} user pools: use user_pools")
-        return next(iter(self.user_pools.values()))
+        """The stack's only user pool, or (a stack with several, e.g. a Ground Truth workforce's) the one its only
+        REST API's routes authorize against."""
+        if len(self.user_pools) == 1:
+            return next(iter(self.user_pools.values()))
+        if len(self.rest_apis) == 1:
+            used = {pool for route in self.rest_api.routes for pool in route.user_pool_ids}
+            pools = [spec for spec in self.user_pools.values() if spec.user_pool_id in used]
+            if len(pools) == 1:
+                return pools[0]
+        raise LookupError(f"the stack has {len(self.user_pools)} user pools: use user_pools")

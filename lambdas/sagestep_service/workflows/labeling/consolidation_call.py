@@ -50,7 +50,8 @@ def job_context(sagemaker: Any, s3: Any, event: Mapping[str, Any]) -> tuple[str 
     manifest = job["InputConfig"]["DataSource"]["S3DataSource"]["ManifestS3Uri"]
     earlier: dict[str, Any] = {}
     for index, line in enumerate(manifests.parse(_read(s3, manifest).decode("utf-8"))):
-        chosen = attribute if attribute in line else (answer_formats.earlier_attributes(line) or [None])[-1]
+        carried = answer_formats.earlier_attributes(line)
+        chosen = attribute if attribute in line else (carried[-1] if carried else None)
         if chosen is not None and chosen in line:
             earlier[str(index)] = line[chosen]
     return modality, earlier
