@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from aws_cdk import Stack
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sagemaker as sagemaker
@@ -20,6 +21,7 @@ from constructs import Construct
 from stacks.platform import constants, nag, permissions
 from stacks.platform.labels import label
 from stacks.platform.lambda_functions import ServiceFunction
+from sagestep_service.workflows.labeling import report_schema
 from stacks.workflows.base import Platform, Workflow
 
 ADVANCE_FUNCTION = "LabelingAdvance"
@@ -140,6 +142,7 @@ class Labeling(Workflow):
             [self.labeling_role.role_arn],
             conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         )
+        self.report_database = self._report_tables()
         if config.labeling_destination_topics:
             permissions.allow(
                 role,
@@ -147,6 +150,62 @@ class Labeling(Workflow):
                 list(config.labeling_destination_topics),
                 reason="Batches may notify the SNS topics the deployer allows (context labelingDestinationTopics).",
             )
+
+    def _report_tables(self) -> glue.CfnDatabase:
+        """A Glue database with the report tables (schemas from `report_schema`, no crawler), so that Athena and
+        QuickSight query every batch's Parquet tables. The owner and the batch are projected partitions (injected:
+        a query names them), located where `LabelingFinish` writes them."""
+        stack = Stack.of(self)
+        name = f"{stack.stack_name}_labeling".replace("-", "_").lower()
+        database = glue.CfnDatabase(
+            self,
+            "ReportDatabase",
+            catalog_id=stack.account,
+            database_input=glue.CfnDatabase.DatabaseInputProperty(
+                name=name, description="sagestep labeling reports: annotations, items, workers of each batch"
+            ),
+        )
+        label(database, "LabelingReportDatabase")
+        bucket = self.platform.storage.data_bucket.bucket_name
+        for table in report_schema.TABLES:
+            location = f"s3://{bucket}/users/${{owner}}/labeling/${{batch}}/report/{table}/"
+            resource = glue.CfnTable(
+                self,
+                f"Report{table.capitalize()}Table",
+                catalog_id=stack.account,
+                database_name=name,
+                table_input=glue.CfnTable.TableInputProperty(
+                    name=table,
+                    description=f"Labeling reports: {table} (one Parquet file per batch)",
+                    table_type="EXTERNAL_TABLE",
+                    partition_keys=[
+                        glue.CfnTable.ColumnProperty(name="owner", type="string", comment="the batch owner's id"),
+                        glue.CfnTable.ColumnProperty(name="batch", type="string", comment="the batchId"),
+                    ],
+                    parameters={
+                        "classification": "parquet",
+                        "projection.enabled": "true",
+                        "projection.owner.type": "injected",
+                        "projection.batch.type": "injected",
+                        "storage.location.template": location,
+                    },
+                    storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+                        columns=[
+                            glue.CfnTable.ColumnProperty(name=c["Name"], type=c["Type"], comment=c["Comment"] or None)
+                            for c in report_schema.glue_columns(table)
+                        ],
+                        location=f"s3://{bucket}/users/",
+                        input_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+                        output_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+                        serde_info=glue.CfnTable.SerdeInfoProperty(
+                            serialization_library="org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+                        ),
+                    ),
+                ),
+            )
+            resource.add_dependency(database)
+            label(resource, f"LabelingReport{table.capitalize()}Table")
+        return database
 
     def _workteam(self) -> str:
         """A private workforce and work team of the stack's own, its workers in a user pool of their own."""
@@ -302,7 +361,13 @@ class Labeling(Workflow):
 
     @property
     def outputs(self) -> dict[str, tuple[str, str]]:
-        return {"LabelingWorkteamArn": (self.workteam_arn, "The work team of labeling jobs that name none")}
+        return {
+            "LabelingWorkteamArn": (self.workteam_arn, "The work team of labeling jobs that name none"),
+            "LabelingReportDatabase": (
+                self.report_database.ref,
+                "Glue database of the labeling reports (tables annotations, items, workers; partitions owner, batch)",
+            ),
+        }
 
     def grant_api(self, role: iam.Role) -> None:
         storage = self.platform.storage

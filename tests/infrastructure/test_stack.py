@@ -97,6 +97,9 @@ EXPECTED_ENVIRONMENT = {
     constants.WAIT_RESUME_FUNCTION: {"JOBS_TABLE_NAME"},
     constants.REDRIVE_FUNCTION: {"JOBS_TABLE_NAME", "DEAD_LETTER_QUEUE_URL", "REDRIVE_TARGETS"},
 }
+SDK_FOR_PANDAS_LAYER = {
+    "Fn::Join": ["", ["arn:aws:lambda:", {"Ref": "AWS::Region"}, ":336392948345:layer:AWSSDKPandas-Python311-Arm64:2"]]
+}
 POWERTOOLS_LAYER = "{{resolve:ssm:/aws/service/powertools/python/arm64/python3.11/3.37.0}}"
 COMMON_ENVIRONMENT = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
 EXPECTED_SUBSTITUTIONS = {
@@ -169,6 +172,8 @@ def test_variant_configuration_is_nag_clean(synth_variant: Synth) -> None:
         ("AWS::Cognito::UserPoolClient", 2),
         ("AWS::SageMaker::Workforce", 1),
         ("AWS::SageMaker::Workteam", 1),
+        ("AWS::Glue::Database", 1),
+        ("AWS::Glue::Table", 3),
         ("AWS::Events::Rule", 4),
         ("AWS::SQS::Queue", 3),
         ("AWS::KMS::Key", 2),
@@ -270,7 +275,9 @@ def test_functions_match_the_architecture_contract(synth: Synth) -> None:
         assert properties["TracingConfig"] == {"Mode": "Active"}
         assert "LogGroup" in properties["LoggingConfig"]
         # And the Powertools layer ARN comes from Powertools' public SSM parameter of the pinned version
-        assert properties["Layers"] == [POWERTOOLS_LAYER]
+        # (the labeling report's writer also has the AWS SDK for pandas layer: pyarrow)
+        extra = [SDK_FOR_PANDAS_LAYER] if name == labeling.FINISH_FUNCTION else []
+        assert properties["Layers"] == [POWERTOOLS_LAYER, *extra], name
         # And the environment holds exactly what its settings model declares
         variables = properties["Environment"]["Variables"]
         assert set(variables) == EXPECTED_ENVIRONMENT[name] | COMMON_ENVIRONMENT, name
@@ -661,6 +668,7 @@ def test_outputs(synth: Synth) -> None:
         "TrainingStateMachineArn",
         "LabelingStateMachineArn",
         "LabelingWorkteamArn",
+        "LabelingReportDatabase",
         "TranslationStateMachineArn",
         "TranslationQueueUrl",
         "TranslationQueueName",
@@ -703,3 +711,26 @@ def test_the_redrive_may_invoke_only_the_event_driven_functions(synth: Synth) ->
         for name in (constants.WAIT_RESUME_FUNCTION, constants.EXECUTION_CLOSED_FUNCTION, documents.UPLOAD_FUNCTION)
     ]
     assert sorted(map(str, invoked)) == sorted(map(str, expected)), redrive_id
+
+
+def test_labeling_report_tables_are_the_writers_schema(synth: Synth) -> None:
+    from sagestep_service.workflows.labeling import report_schema
+
+    # Given the Glue tables of the labeling reports
+    tables = {
+        t["Properties"]["TableInput"]["Name"]: t["Properties"] for t in synth.resources("AWS::Glue::Table").values()
+    }
+    assert set(tables) == set(report_schema.TABLES)
+    for name, table in tables.items():
+        table_input = table["TableInput"]
+        # Then each has the writer's columns (no crawler guesses them), Parquet, and projected owner/batch partitions
+        columns = table_input["StorageDescriptor"]["Columns"]
+        assert [(c["Name"], c["Type"]) for c in columns] == [(c.name, c.type) for c in report_schema.columns(name)]
+        assert table_input["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
+        assert [k["Name"] for k in table_input["PartitionKeys"]] == ["owner", "batch"]
+        parameters = table_input["Parameters"]
+        assert parameters["projection.enabled"] == "true"
+        assert flatten(parameters["storage.location.template"]).endswith(
+            f"/users/${{owner}}/labeling/${{batch}}/report/{name}/"
+        )
+    assert not synth.resources("AWS::Glue::Crawler")
