@@ -157,6 +157,8 @@ FAULT_KINDS = {
     "drop-textract-notification": "drop_next_textract_notification",
     "hang-textract": "hang_next_textract_job",
     "fail-comprehend-item": "fail_comprehend_batch_item",
+    "fail-labeling": "fail_next_labeling_job",
+    "hang-labeling": "hang_next_labeling_job",
 }
 _CLI_KINDS = {fault: kind for kind, fault in FAULT_KINDS.items()}
 
@@ -173,7 +175,7 @@ class _FaultGroup(TyperGroup):
 fault_app = typer.Typer(
     cls=_FaultGroup,
     help="Make the running local runtime fail on purpose (the next training job, endpoint, update, translation "
-    "job or file, a throttled call, or a call whose response is lost after it took effect), to see a failure path "
+    "job or file, labeling job, a throttled call, or a call whose response is lost after it took effect), to see a failure path "
     "end to end; list and clear the armed faults. Without a command, list them.",
     invoke_without_command=True,
 )
@@ -336,6 +338,25 @@ def fault_fail_translation_file(
 def fault_hang_translation(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     """The next translation job stays IN_PROGRESS until it is stopped (a job that never finishes)."""
     _arm(ctx, {"fault": "hang_next_translation_job"}, json_out)
+
+
+LabelingJobOpt = Annotated[
+    str, typer.Option("--job", help="A labeling-job-name glob, e.g. 'reviews-1-expert-*'.", show_default=True)
+]
+
+
+@fault_app.command("fail-labeling")
+def fault_fail_labeling(
+    ctx: typer.Context, reason: ReasonOpt = None, job: LabelingJobOpt = "*", json_out: JsonOpt = False
+) -> None:
+    """The next labeling job (matching --job) ends Failed with --reason as its FailureReason."""
+    _arm(ctx, {"fault": "fail_next_labeling_job", "reason": reason, "job": job}, json_out)
+
+
+@fault_app.command("hang-labeling")
+def fault_hang_labeling(ctx: typer.Context, job: LabelingJobOpt = "*", json_out: JsonOpt = False) -> None:
+    """The next labeling job (matching --job) stays InProgress until it is stopped (workers who never answer)."""
+    _arm(ctx, {"fault": "hang_next_labeling_job", "job": job}, json_out)
 
 
 @fault_app.command("fail-textract")

@@ -12,7 +12,7 @@ task class takes its place:
   response when the job is ``Completed``; ``Failed``/``Stopped`` fail the task with error
   ``States.TaskFailed`` and the Describe* response (JSON) as cause (training and tuning jobs do real work,
   see :mod:`sagestep.local.services.sagemaker`; moto's transform and processing jobs are ``Completed`` at
-  once, and it has no labeling jobs);
+  once, labeling jobs run in :mod:`sagestep.local.services.sagemaker.labeling`);
 - a SageMaker client error fails the task with error ``SageMaker.AmazonSageMakerException`` and cause
   ``"<message> (Service: AmazonSageMaker; Status Code: <status>; Error Code: <code>; Request ID: <id>)"``,
   so Retry/Catch on that name work (e.g. on ThrottlingException);
