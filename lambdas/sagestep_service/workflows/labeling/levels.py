@@ -116,8 +116,13 @@ class LevelBuilder:
             return items, [job["manifest"]]
         jobs = {entry["jobName"]: entry for level in levels for entry in level["jobs"]}
         sources = [jobs[name]["outputManifest"]["s3Uri"] for name in job["chain"] if jobs[name].get("outputManifest")]
-        outputs = [manifests.parse_lines(self._get(uri).decode("utf-8").splitlines() or [""]) for uri in sources]
+        outputs = [self._output(uri) for uri in sources]
         return manifests.merge(outputs), sources
+
+    def _output(self, uri: str) -> list[dict[str, Any]]:
+        """A chained job's output manifest (empty when Ground Truth labeled nothing)."""
+        text = self._get(uri).decode("utf-8")
+        return manifests.parse(text) if text.strip() else []
 
     def _select(self, job: dict[str, Any], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         seed = f"{self._plan['batchId']}/{job['name']}"

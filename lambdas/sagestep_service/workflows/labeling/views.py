@@ -99,7 +99,14 @@ def _level_status(entry: dict[str, Any], jobs: list[LabelingJobView]) -> str:
 def levels(record: dict[str, Any], sagemaker: Any | None = None) -> list[LevelView]:
     """The batch's levels; with ``sagemaker``, running jobs described live."""
     views = []
-    for entry in record.get("levels") or []:
+    entries = record.get("levels")
+    if not entries and record.get("executionInput"):
+        # Submitted, not started yet: every level PENDING, as the plan has them.
+        from sagestep_service.platform.submission import execution_plan
+        from sagestep_service.workflows.labeling.levels import initial_levels
+
+        entries = initial_levels(execution_plan(record))
+    for entry in entries or []:
         jobs = []
         for job in entry.get("jobs", []):
             if sagemaker is not None and job.get("status") == JobStatus.IN_PROGRESS:
