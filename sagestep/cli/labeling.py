@@ -47,21 +47,23 @@ def _seconds(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
 
-def levels_table(batch: BatchView) -> Table:
-    """One row per labeling job, level by level: its status and item counts."""
-    table = Table("level", "status", "job", "labeling job", "job status", "items", "human", "failed", "note")
+def levels_table(batch: BatchView, *, labeling_jobs: bool = True) -> Table:
+    """One row per job of the batch, level by level: its status and item counts (and, with ``labeling_jobs``, the
+    Ground Truth labeling job's name)."""
+    headers = ["level", "status", "job", *(["labeling job"] if labeling_jobs else []), "job status", "items"]
+    table = Table(*headers, "human", "failed", "note")
     for level in batch.levels:
         for index, job in enumerate(level.jobs or [None]):
             first = index == 0
-            level_cells = (str(level.level), level.status) if first else ("", "")
+            level_cells = [str(level.level), level.status] if first else ["", ""]
             if job is None:
-                table.add_row(*level_cells, "", "", "", "", "", "", level.message or "")
+                table.add_row(*level_cells, *[""] * (len(table.columns) - 3), level.message or "")
                 continue
             counts = job.itemCounts
             note = job.failureReason or job.message or (level.message if first else None) or ""
             table.add_row(
-                *level_cells, job.jobName, job.labelingJobName, job.status, str(counts.total),
-                str(counts.humanLabeled), str(counts.failed), note,
+                *level_cells, job.jobName, *([job.labelingJobName] if labeling_jobs else []), job.status,
+                str(counts.total), str(counts.humanLabeled), str(counts.failed), note,
             )  # fmt: skip
     return table
 
@@ -99,18 +101,18 @@ def _progress_line(batch: BatchView) -> str:
             for job in level.jobs
         )
         parts.append(f"level {level.level} {level.status}" + (f" ({jobs})" if jobs else ""))
-    return f"{batch.batchId} {batch.status}: " + "; ".join(parts)
+    return f"{batch.batchId} {batch.status}: " + ("; ".join(parts) or "starting")
 
 
-def follow(client: Any, batch_id: str, console: Console, *, timeout: float, poll: float = 1.0) -> BatchView:
+def follow(client: Any, batch_id: str, console: Console | None, *, timeout: float, poll: float = 1.0) -> BatchView:
     """Poll the batch until it ends, printing a line (elapsed seconds, each level's status and items labeled)
-    whenever a level changes; raises :class:`CliError` after ``timeout`` seconds."""
+    whenever a level changes (without a ``console``: quietly); raises :class:`CliError` after ``timeout`` seconds."""
     started = time.monotonic()
     last = ""
     while True:
         batch: BatchView = client.labeling.show(batch_id)
         line = _progress_line(batch)
-        if line != last:
+        if line != last and console is not None:
             console.print(f"[dim]{time.monotonic() - started:6.1f} s[/dim]  {line}", soft_wrap=True)
             last = line
         if batch.status in TERMINAL:

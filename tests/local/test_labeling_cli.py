@@ -161,3 +161,23 @@ def test_the_default_batch_id_is_the_manifests_name_and_the_time() -> None:
     now = datetime(2026, 12, 2, 10, 5, 9, tzinfo=UTC)
     assert default_batch_id("s3://b/users/u/My reviews_v2.manifest", now) == "My-reviews-v2-20261202-100509"
     assert default_batch_id("___.jsonl", now) == "batch-20261202-100509"
+
+
+def test_the_demo_section_measures_the_labels_against_the_answer_keys(cli: Cli, tmp_path: Path) -> None:
+    from sagestep.client import SagestepClient
+    from sagestep.demo.labeling import ITEMS as DEMO_ITEMS
+    from sagestep.demo.labeling import LabelingDemo, expert_team_arn
+    from sagestep.demo.runner import DemoContext, Timings
+
+    assert cli.runtime.info is not None
+    assert expert_team_arn(cli.runtime.info.topic_arn).rsplit("/", 1)[0] == cli.experts.rsplit("/", 1)[0]
+    with SagestepClient.for_local() as client:
+        context = DemoContext(cli.runtime.info, client, None, Timings())
+        result = LabelingDemo(plot_path=tmp_path / "workers.png").run(context)
+    assert result.batch.status == "COMPLETE"
+    assert 0 <= result.reviewed < DEMO_ITEMS  # the crowd's confidences vary with the simulated workers' draws
+    assert set(result.accuracy) == {"final", "crowd", "majorityVote"}
+    assert all(0.5 < value <= 1 for value in result.accuracy.values()), result.accuracy
+    assert {w.workerId for w in result.workers} >= {"sim-crowd-1", "sim-crowd-5"}
+    assert (tmp_path / "workers.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.dumps(result.to_json())  # sagestep demo --json
