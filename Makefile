@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python -m bench.transitions
 	$(BIN)/python -m bench.translation
 	$(BIN)/python -m bench.documents
+	$(BIN)/python -m bench.labeling
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache

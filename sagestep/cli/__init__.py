@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import typer
 
-from sagestep.cli import demo, documents, local, training, translation
+from sagestep.cli import demo, documents, labeling, local, training, translation
 from sagestep.cli.errors import RootGroup
 
 __all__ = ["COMMAND_GROUPS", "app", "main"]
@@ -25,6 +25,7 @@ COMMAND_GROUPS: tuple[Callable[[typer.Typer], None], ...] = (
     training.register,
     translation.register,
     documents.register,
+    labeling.register,
     demo.register,
 )
 

@@ -14,6 +14,7 @@ from sagestep.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, CliError
 from sagestep.cli.output import JsonOpt, err, out, print_json
 
 TRAINING = "Training section"
+LABELING = "Labeling section"
 
 
 def register(app: typer.Typer) -> None:
@@ -48,6 +49,15 @@ def demo(
     target_column: Annotated[
         str | None, typer.Option("--target", help="Target column of --data.", rich_help_panel=TRAINING)
     ] = None,
+    labeling_plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--labeling-plot",
+            dir_okay=False,
+            help="Where to write the workers' PNG (default: sagestep-demo-labeling.png beside --plot).",
+            rich_help_panel=LABELING,
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Run the workflows end to end on this machine, each in its own section against one local runtime (the
@@ -65,6 +75,7 @@ def demo(
             "data_path": data,
             "target": target_column,
         },
+        "labeling": {"plot_path": labeling_plot or plot.parent / "sagestep-demo-labeling.png"},
     }
     names = [workflow] if workflow is not None else list(demos.SECTIONS)
     sections = [demos.SECTIONS[name](**options.get(name, {})) for name in names]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sagestep.demo.documents import DocumentsDemo
+from sagestep.demo.labeling import LabelingDemo
 from sagestep.demo.runner import DemoContext, DemoError, DemoRun, DemoSection, run_sections
 from sagestep.demo.training import TrainingDemo
 from sagestep.demo.translation import TranslationDemo
@@ -22,4 +23,5 @@ SECTIONS: dict[str, Callable[..., DemoSection]] = {
     TrainingDemo.name: TrainingDemo,
     TranslationDemo.name: TranslationDemo,
     DocumentsDemo.name: DocumentsDemo,
+    LabelingDemo.name: LabelingDemo,
 }
