@@ -4,7 +4,7 @@ The local labeling jobs (:mod:`.labeling`) hand every data object that needs a h
 :class:`LabelingTask` and write the :class:`WorkerAnswer` list it returns as Ground Truth's worker response. A real
 human workforce (a web UI, a queue of people) plugs in through the same seam.
 
-:class:`SimulatedWorkforce` answers at once, deterministically: the same job name and seed give the same answers,
+:class:`SimulatedWorkforce` answers at once, deterministically: the same data object, team, task type and seed give the same answers,
 workers and times. A team is a list of :class:`SimulatedWorker` (an accuracy or a confusion matrix, a mean time
 per item); each data object gets ``workers`` distinct members (a seeded choice per object). A worker is right with
 probability ``accuracy``; otherwise: classification -> another category (drawn from the worker's confusion-matrix
@@ -126,7 +126,7 @@ class SimulatedWorkforce:
     """Simulated workers (see the module docstring).
 
     :param teams: work team ARN or glob (or ``"default"``) -> its workers.
-    :param seed: with the job name and data object id, seeds every draw.
+    :param seed: with the work team, the task type and the data object, seeds every draw.
     """
 
     def __init__(self, teams: Mapping[str, Sequence[SimulatedWorker]] | None = None, *, seed: int = 0) -> None:
@@ -170,7 +170,10 @@ class SimulatedWorkforce:
 
     def label(self, task: LabelingTask) -> list[WorkerAnswer]:
         team = self.team(task.workteam_arn)
-        rng = random.Random(f"{self.seed}:{task.job_name}:{task.dataset_object_id}")
+        # Seeded by what the object is, not by the job's name (which carries a run's random job id), so that the same
+        # data labeled by the same team for the same task type gets the same answers in every run.
+        item = task.data_object.get("source-ref", task.data_object.get("source", task.dataset_object_id))
+        rng = random.Random(f"{self.seed}:{task.workteam_arn}:{task.task_type}:{task.audit}:{item}")
         chosen = rng.sample(team, min(task.workers, len(team)))
         answers = []
         for worker in chosen:
