@@ -28,7 +28,14 @@ CLASSES = list(samples.CLASSES)
 LEVEL = ["Advance", "MoreLevels", "LabelLevel", "CreateLabelingJob", "LabelingJobDone"]
 SUCCESS_TAIL = ["Advance", "MoreLevels", "Finish", "RecordComplete", "NotifySucceeded", "HasDestination", "Succeeded"]
 FAILURE_TAIL = ["ExplainFailure", "FailureStatus", "RecordFailed", "NotifyFailed", "FailureHasDestination", "JobFailed"]
-STOPPED_TAIL = ["ExplainFailure", "FailureStatus", "RecordStopped", "NotifyFailed", "FailureHasDestination", "JobFailed"]
+STOPPED_TAIL = [
+    "ExplainFailure",
+    "FailureStatus",
+    "RecordStopped",
+    "NotifyFailed",
+    "FailureHasDestination",
+    "JobFailed",
+]
 
 
 @dataclass

@@ -20,6 +20,8 @@ import httpx
 import pytest
 
 from sagestep.local.runtime import LocalRuntime
+from sagestep.local.services.sagemaker import SageMakerEmulator
+from sagestep.local.services.sagemaker.workforce import SimulatedWorker, SimulatedWorkforce
 from sagestep_service.platform.jobs import JobStore
 from sagestep_service.platform.submission import JobName, Prepared, Submitter
 from sagestep_service.workflows.labeling import manifests
@@ -49,7 +51,16 @@ def harness() -> Iterator[Labeling]:
     context = {"labelingDestinationTopics": [DESTINATIONS]}
     with LocalRuntime(port=0, sync_poll_interval=0.1, context=context) as runtime:
         token = runtime.sign_in()
-        yield Labeling(runtime, lambda: token)
+        labeling = Labeling(runtime, lambda: token)
+        # A team of novices, whose consolidated labels are often unsure (the default crowd's seldom are), the other
+        # teams as the local Ground Truth has them by default
+        novices = [SimulatedWorker(f"novice-{n}", 0.5, 10.0) for n in (1, 2, 3)]
+        runtime.aws.service(SageMakerEmulator).workforce = SimulatedWorkforce({labeling_novices(labeling): novices})
+        yield labeling
+
+
+def labeling_novices(labeling: Labeling) -> str:
+    return labeling.workteam.rsplit("/", 1)[0] + "/sagestep-novices"
 
 
 @pytest.fixture(scope="module")
@@ -90,18 +101,21 @@ def _assert_failed(harness: Labeling, batch: Batch, error: str, status: str = "F
 # The paths without a fault -------------------------------------------------------------------------------------
 
 
-def test_three_levels_crowd_then_review_of_low_confidence_then_a_sampled_audit(
-    harness: Labeling, reviews: str
-) -> None:
-    # Given a crowd of three per item, experts reviewing what the crowd was unsure of, and experts auditing a
-    # reproducible sample of the crowd's and the review's labels merged
+def test_three_levels_crowd_then_review_of_low_confidence_then_a_sampled_audit(harness: Labeling, reviews: str) -> None:
+    # Given a crowd of three novices per item, experts reviewing what the crowd was unsure of (below 0.99), and
+    # experts auditing a reproducible sample of the crowd's and the review's labels merged
     body = {
         "batchId": "paths-three-levels",
         "labelingJobs": [
             text_job(
-                "crowd", 1, manifest=reviews, labelCategoryConfigS3Uri=harness.categories, workersPerObject=3
+                "crowd",
+                1,
+                manifest=reviews,
+                labelCategoryConfigS3Uri=harness.categories,
+                workersPerObject=3,
+                workteamArn=labeling_novices(harness),
             ),
-            text_job("review", 2, chain="crowd", filter={"confidenceBelow": 0.95}, workteamArn=harness.experts),
+            text_job("review", 2, chain="crowd", filter={"confidenceBelow": 0.99}, workteamArn=harness.experts),
             text_job(
                 "audit",
                 3,
@@ -120,11 +134,11 @@ def test_three_levels_crowd_then_review_of_low_confidence_then_a_sampled_audit(
     assert view["status"] == "COMPLETE" and view["error"] is None and view["finishedAt"]
     assert [level["status"] for level in view["levels"]] == ["COMPLETE"] * 3
     assert all(level["jobCounts"]["completed"] == level["jobCounts"]["total"] == 1 for level in view["levels"])
-    # And level 1 labeled every item; level 2 exactly the items whose crowd label is below 0.95
+    # And level 1 labeled every item; level 2 exactly the items whose crowd label is below 0.99
     crowd, review, audit = batch.job("crowd"), batch.job("review"), batch.job("audit")
     assert crowd["itemCounts"]["total"] == crowd["itemCounts"]["humanLabeled"] == 24
     crowd_out = harness.manifest(crowd["outputManifest"]["s3Uri"])
-    unsure = {item["source"] for item in crowd_out if item["crowd-metadata"]["confidence"] < 0.95}
+    unsure = {item["source"] for item in crowd_out if item["crowd-metadata"]["confidence"] < 0.99}
     assert unsure, "the crowd was sure of every item: nothing to review"
     review_in = harness.manifest(review["inputManifests"][-1]["s3Uri"])
     assert {item["source"] for item in review_in} == unsure
@@ -230,7 +244,9 @@ def test_a_failed_job_of_a_level_stops_its_sibling_and_fails_the_batch(harness: 
     # Given level 2's "slow" job never finishing and its "broken" job failing
     faults = harness.runtime.faults.labeling
     faults.hang_next_job(job="paths-failed-job-slow-*")
-    faults.fail_next_job("ClientError: The work team private-crowd/gone does not exist.", job="paths-failed-job-broken-*")
+    faults.fail_next_job(
+        "ClientError: The work team private-crowd/gone does not exist.", job="paths-failed-job-broken-*"
+    )
     body = {
         "batchId": "paths-failed-job",
         "labelingJobs": [
