@@ -175,8 +175,8 @@ class _FaultGroup(TyperGroup):
 fault_app = typer.Typer(
     cls=_FaultGroup,
     help="Make the running local runtime fail on purpose (the next training job, endpoint, update, translation "
-    "job or file, labeling job, a throttled call, or a call whose response is lost after it took effect), to see a failure path "
-    "end to end; list and clear the armed faults. Without a command, list them.",
+    "job or file, Textract or labeling job, a throttled call, or a call whose response is lost after it took "
+    "effect), to see a failure path end to end; list and clear the armed faults. Without a command, list them.",
     invoke_without_command=True,
 )
 local_app.add_typer(fault_app, name="fault")

@@ -10,23 +10,26 @@ deployer's (`labelingWorkteamArn`) or a private workforce and team the stack cre
 
 from __future__ import annotations
 
-from aws_cdk import Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from sagestep_service.workflows.labeling import report_schema
 from stacks.platform import constants, nag, permissions
 from stacks.platform.labels import label
 from stacks.platform.lambda_functions import ServiceFunction
-from sagestep_service.workflows.labeling import report_schema
 from stacks.workflows.base import Platform, Workflow
 
 ADVANCE_FUNCTION = "LabelingAdvance"
 FINISH_FUNCTION = "LabelingFinish"
 FAILURE_FUNCTION = "LabelingFailure"
+JOB_STARTED_FUNCTION = "LabelingJobStarted"
 PRE_ANNOTATION_FUNCTION = "LabelingPreAnnotation"
 CONSOLIDATION_FUNCTION = "LabelingConsolidation"
 _HANDLERS = "sagestep_service.workflows.labeling.handlers"
@@ -34,6 +37,7 @@ HANDLERS = {
     ADVANCE_FUNCTION: f"{_HANDLERS}.advance",
     FINISH_FUNCTION: f"{_HANDLERS}.finish_batch",
     FAILURE_FUNCTION: f"{_HANDLERS}.on_failure",
+    JOB_STARTED_FUNCTION: f"{_HANDLERS}.on_job_started",
     PRE_ANNOTATION_FUNCTION: f"{_HANDLERS}.pre_annotation",
     CONSOLIDATION_FUNCTION: f"{_HANDLERS}.consolidate",
 }
@@ -57,6 +61,8 @@ ENV_DATA_KEY_ARN = "DATA_KEY_ARN"
 BATCH_AREA = "users/*/labeling/*"
 #: The Step Functions-managed EventBridge rule of `createLabelingJob.sync`.
 SFN_LABELING_RULE = "StepFunctionsGetEventsForSageMakerLabelingJobsRule"
+SAGEMAKER_EVENT_SOURCE = "aws.sagemaker"
+LABELING_JOB_STATE_CHANGE = "SageMaker Ground Truth Labeling Job State Change"
 _LABELING_JOBS_REASON = (
     "Labeling job names are `<batchId>-<jobName>-<hash>`, chosen by users at run time: the actions are limited to "
     "labeling jobs tagged with this stack's name (aws:ResourceTag / aws:RequestTag sagestep:stack)."
@@ -142,6 +148,7 @@ class Labeling(Workflow):
             [self.labeling_role.role_arn],
             conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         )
+        self._stop_late_jobs(environment)
         self.report_database = self._report_tables()
         if config.labeling_destination_topics:
             permissions.allow(
@@ -150,6 +157,39 @@ class Labeling(Workflow):
                 list(config.labeling_destination_topics),
                 reason="Batches may notify the SNS topics the deployer allows (context labelingDestinationTopics).",
             )
+
+    def _stop_late_jobs(self, environment: dict[str, str]) -> None:
+        """A labeling job created after its batch's stop request (its Map iteration was past the flag) is stopped
+        when it starts: Ground Truth's state change event → `LabelingJobStarted` (undeliverable events go to the
+        platform's dead-letter queue, redrivable)."""
+        platform = self.platform
+        function = self.task_function(
+            JOB_STARTED_FUNCTION,
+            handler=HANDLERS[JOB_STARTED_FUNCTION],
+            description="Stops a labeling job that started after its batch was stopped",
+            environment=environment,
+        )
+        platform.waits.add_redrive_target(function)
+        rule = events.Rule(
+            self,
+            "LabelingJobStartedRule",
+            description="Labeling jobs starting: one of a stopped batch is stopped",
+            event_pattern=events.EventPattern(
+                source=[SAGEMAKER_EVENT_SOURCE],
+                detail_type=[LABELING_JOB_STATE_CHANGE],
+                detail={"LabelingJobStatus": ["InProgress"]},
+            ),
+        )
+        rule.add_target(
+            targets.LambdaFunction(
+                function.function,
+                dead_letter_queue=platform.waits.dead_letter_queue,
+                retry_attempts=8,
+                max_event_age=Duration.hours(2),
+            )
+        )
+        platform.job_store.grant(function.role, ["GetItem"])
+        self._allow_own_jobs(function.role, ["sagemaker:DescribeLabelingJob", "sagemaker:StopLabelingJob"])
 
     def _report_tables(self) -> glue.CfnDatabase:
         """A Glue database with the report tables (schemas from `report_schema`, no crawler), so that Athena and

@@ -9,7 +9,6 @@ failure and retry paths are in ``tests/statemachines/test_labeling_paths.py``.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -241,12 +240,12 @@ def _custom(body: dict[str, Any]) -> None:
     [
         (_gap, "labelingJobs", "no job has level 2"),
         (_later, "labelingJobs", "a job may chain only from earlier levels"),
-        (_modality, "labelingJobs[0].jobModality", "not a supported modality"),
-        (_outside, "labelingJobs[0].inputConfig.inputManifestS3Uri", "must be under"),
-        (_missing, "labelingJobs[0].inputConfig.inputManifestS3Uri", "does not exist"),
-        (_categories, "labelingJobs[0].labelCategoryConfigS3Uri", "is not JSON"),
+        (_modality, "labelingJobs.0.jobModality", "not a supported modality"),
+        (_outside, "labelingJobs.0.inputConfig.inputManifestS3Uri", "must be under"),
+        (_missing, "labelingJobs.0.inputConfig.inputManifestS3Uri", "does not exist"),
+        (_categories, "labelingJobs.0.labelCategoryConfigS3Uri", "is not JSON"),
         (_topic, "destinationSnsArn", "labelingDestinationTopics"),
-        (_custom, "labelingJobs[0]", "uiTemplateS3Uri"),
+        (_custom, "labelingJobs.0", "uiTemplateS3Uri"),
     ],
     ids=["gap", "chain-to-later", "modality", "outside-prefix", "missing", "categories", "topic", "custom"],
 )
@@ -258,9 +257,7 @@ def test_a_bad_batch_is_refused_naming_the_field_and_nothing_is_created(
     change(body)
     response = labeling.create(body)
     assert response.status_code == 400, response.text
-    # (validation names a job's field labelingJobs.0.x, the checks against your files labelingJobs[0].x: see
-    # test_a_jobs_fields_are_named_one_way)
-    assert re.sub(r"\.(\d+)", r"[\1]", response.json()["field"]) == field, response.json()
+    assert response.json()["field"] == field, response.json()
     assert fragment in response.json()["message"], response.json()
     # And nothing of the batch exists: no record, no execution, no labeling job, no files
     assert labeling.request("GET", "/batch/show", params={"batchId": "e2e-refused"}).status_code == 404
@@ -273,18 +270,14 @@ def test_a_bad_batch_is_refused_naming_the_field_and_nothing_is_created(
     assert labeling.s3.list_objects_v2(Bucket=labeling.bucket, Prefix=prefix).get("KeyCount", 0) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a job's fields are named two ways in a 400's `field`: pydantic's labelingJobs.0.jobModality by the body's "
-    "validation, labelingJobs[0].inputConfig.inputManifestS3Uri by submission.py's checks against the caller's files",
-)
 def test_a_jobs_fields_are_named_one_way(labeling: Labeling, reviews: str) -> None:
+    # The body's validation and the checks against your files name a job's field alike (labelingJobs.<index>.<field>)
     by_validation, by_check = _body(labeling, reviews), _body(labeling, reviews)
     _modality(by_validation)
     _missing(by_check)
     fields = [labeling.create(body).json()["field"] for body in (by_validation, by_check)]
-    assert fields[1] == "labelingJobs[0].inputConfig.inputManifestS3Uri"
-    assert fields[0] == "labelingJobs[0].jobModality", fields
+    assert fields[1] == "labelingJobs.0.inputConfig.inputManifestS3Uri"
+    assert fields[0] == "labelingJobs.0.jobModality", fields
 
 
 def test_batches_are_listed_by_status_and_hidden_from_other_users(

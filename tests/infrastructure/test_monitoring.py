@@ -208,7 +208,7 @@ def test_every_function_alarms_on_errors_and_throttles(synth: Synth) -> None:
     # Given every Lambda function of the stack
     watched = _watched(synth)
     functions = synth.resources("AWS::Lambda::Function")
-    assert len(functions) == 25
+    assert len(functions) == 26
     for logical_id in functions:
         # Then its errors and its throttles alarm
         for name in ("Errors", "Throttles"):

@@ -78,7 +78,12 @@ EXPECTED_ENVIRONMENT = {
     },
     **{
         name: LABELING_TASKS
-        for name in (labeling.ADVANCE_FUNCTION, labeling.FINISH_FUNCTION, labeling.FAILURE_FUNCTION)
+        for name in (
+            labeling.ADVANCE_FUNCTION,
+            labeling.FINISH_FUNCTION,
+            labeling.FAILURE_FUNCTION,
+            labeling.JOB_STARTED_FUNCTION,
+        )
     },
     labeling.PRE_ANNOTATION_FUNCTION: {"JOBS_TABLE_NAME", "DATA_BUCKET"},
     labeling.CONSOLIDATION_FUNCTION: {"JOBS_TABLE_NAME", "DATA_BUCKET"},
@@ -162,7 +167,7 @@ def test_variant_configuration_is_nag_clean(synth_variant: Synth) -> None:
 @pytest.mark.parametrize(
     ("resource_type", "count"),
     [
-        ("AWS::Lambda::Function", 25),
+        ("AWS::Lambda::Function", 26),
         ("AWS::DynamoDB::Table", 2),
         ("AWS::SNS::Topic", 3),
         ("AWS::S3::Bucket", 3),
@@ -174,7 +179,7 @@ def test_variant_configuration_is_nag_clean(synth_variant: Synth) -> None:
         ("AWS::SageMaker::Workteam", 1),
         ("AWS::Glue::Database", 1),
         ("AWS::Glue::Table", 3),
-        ("AWS::Events::Rule", 4),
+        ("AWS::Events::Rule", 5),
         ("AWS::SQS::Queue", 3),
         ("AWS::KMS::Key", 2),
         ("AWS::CloudWatch::Dashboard", 1),
@@ -423,6 +428,10 @@ TABLE_ACTIONS = {
     training.FINISH_DEPLOYMENT_FUNCTION: {"GetItem", "UpdateItem"},
     training.FAILURE_FUNCTION: {"UpdateItem"},
     translation.FINISH_FUNCTION: {"GetItem", "UpdateItem"},
+    labeling.ADVANCE_FUNCTION: {"GetItem", "UpdateItem"},
+    labeling.FINISH_FUNCTION: {"GetItem", "UpdateItem"},
+    labeling.FAILURE_FUNCTION: {"GetItem", "UpdateItem"},
+    labeling.JOB_STARTED_FUNCTION: {"GetItem"},
     # A stop request is read at each call; the failure path reads who stopped the job.
     translation.STAGE_FUNCTION: {"GetItem"},
     translation.RESTORE_FUNCTION: {"GetItem"},
@@ -473,6 +482,9 @@ SAGEMAKER_ACTIONS = {
     constants.API_FUNCTION: {"InvokeEndpoint", "DescribeEndpoint", "ListTags", "DeleteEndpoint",
                              "DeleteEndpointConfig", "DeleteModel", "DescribeLabelingJob", "StopLabelingJob"},
     labeling.FAILURE_FUNCTION: {"DescribeLabelingJob", "StopLabelingJob"},
+    # A job that starts after its batch's stop request is stopped.
+    labeling.JOB_STARTED_FUNCTION: {"DescribeLabelingJob", "StopLabelingJob"},
+    labeling.CONSOLIDATION_FUNCTION: {"DescribeLabelingJob"},
     training.HPO_RESULTS_FUNCTION: {"DescribeHyperParameterTuningJob", "ListTrainingJobsForHyperParameterTuningJob"},
     # Eviction (list, tags, delete the endpoint, its config and its models) and hand-over (the previous job's
     # config and model); final metrics.
@@ -708,7 +720,12 @@ def test_the_redrive_may_invoke_only_the_event_driven_functions(synth: Synth) ->
     ]
     expected = [
         {"Fn::GetAtt": [synth.labelled(name)[0], "Arn"]}
-        for name in (constants.WAIT_RESUME_FUNCTION, constants.EXECUTION_CLOSED_FUNCTION, documents.UPLOAD_FUNCTION)
+        for name in (
+            constants.WAIT_RESUME_FUNCTION,
+            constants.EXECUTION_CLOSED_FUNCTION,
+            documents.UPLOAD_FUNCTION,
+            labeling.JOB_STARTED_FUNCTION,
+        )
     ]
     assert sorted(map(str, invoked)) == sorted(map(str, expected)), redrive_id
 

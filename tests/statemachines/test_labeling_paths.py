@@ -346,6 +346,30 @@ def test_stopping_a_batch_stops_its_jobs_and_records_it(harness: Labeling, revie
     assert harness.request("POST", "/batch/paths-stopped/stop").status_code == 409
 
 
+def test_a_job_created_after_the_stop_request_is_stopped_when_it_starts(harness: Labeling, reviews: str) -> None:
+    # Given a batch whose create is throttled once (the expansion waits before its retry) and whose job would never
+    # finish
+    harness.runtime.faults.throttle("CreateLabelingJob", count=1)
+    harness.runtime.faults.labeling.hang_next_job(job="paths-late-stop-*")
+    body = {
+        "batchId": "paths-late-stop",
+        "labelingJobs": [text_job("crowd", 1, manifest=reviews, labelCategoryConfigS3Uri=harness.categories)],
+    }
+    assert harness.create(body).status_code == 202
+    name = labeling_job_name("paths-late-stop", "crowd", harness.job_id("paths-late-stop"))
+    deadline = time.monotonic() + 20
+    while [f for f in harness.runtime.faults.armed() if f.fault == "throttle"]:
+        assert time.monotonic() < deadline, "the throttled create never ran"
+        time.sleep(0.05)
+    # When its owner stops it before Ground Truth has the job (nothing to stop yet)
+    assert harness.sagemaker.list_labeling_jobs(NameContains=name)["LabelingJobSummaryList"] == []
+    assert harness.request("POST", "/batch/paths-late-stop/stop").status_code == 202
+    # Then the job the retry creates is stopped as it starts (its state change event), and the batch ends STOPPED
+    batch = harness.wait("paths-late-stop")
+    _assert_failed(harness, batch, "StoppedByOwner", status="STOPPED")
+    assert harness.labeling_jobs(batch) == {"crowd": "Stopped"}
+
+
 # Retries and duplicates ------------------------------------------------------------------------------------------
 
 

@@ -150,26 +150,26 @@ def test_a_level_one_job_must_have_categories_unless_chained() -> None:
     [
         (
             lambda jobs: jobs[2].update(jobName="second-level"),
-            "labelingJobs[2].jobName: 'second-level' names two jobs",
+            "labelingJobs.2.jobName: 'second-level' names two jobs",
         ),
         (lambda jobs: jobs[2].update(jobLevel=4), "no job has level 3"),
         (lambda jobs: [job.update(jobLevel=job["jobLevel"] + 1) for job in jobs], "no job has level 1"),
         (
             lambda jobs: jobs[1]["inputConfig"].update(chainFromJobName="third-level"),
-            "labelingJobs[1].inputConfig.chainFromJobName: names 'third-level', a job of level 3; a job may chain "
+            "labelingJobs.1.inputConfig.chainFromJobName: names 'third-level', a job of level 3; a job may chain "
             "only from earlier levels",
         ),
         (
             lambda jobs: jobs[2].update(jobLevel=2),
-            "labelingJobs[2].inputConfig.chainFromJobName: names 'second-level', a job of level 2",
+            "labelingJobs.2.inputConfig.chainFromJobName: names 'second-level', a job of level 2",
         ),
         (
             lambda jobs: jobs[2]["inputConfig"].update(chainFromJobName="nowhere"),
-            "labelingJobs[2].inputConfig.chainFromJobName: names 'nowhere', no job of the batch",
+            "labelingJobs.2.inputConfig.chainFromJobName: names 'nowhere', no job of the batch",
         ),
         (
             lambda jobs: [jobs[1].update(jobLevel=1), jobs[2].update(jobLevel=2)],
-            "labelingJobs[1].inputConfig.inputManifestS3Uri: a level 1 job must label a manifest",
+            "labelingJobs.1.inputConfig.inputManifestS3Uri: a level 1 job must label a manifest",
         ),
     ],
 )

@@ -58,7 +58,7 @@ def parts() -> tuple[_Store, _StepFunctions, Submitter]:
 
 
 def test_a_second_batch_of_the_same_name_is_a_conflict_naming_the_field(parts: Any) -> None:
-    store, sfn, submitter = parts
+    _store, sfn, submitter = parts
     first = _submit(submitter, "alice", {"batchId": "b1", "n": 1})
     assert first.created and first.record["jobId"] == named_job_id("labeling", "alice", "b1")
     for body, key in (
@@ -86,7 +86,7 @@ def test_a_replay_with_the_first_key_and_body_answers_the_batch(parts: Any) -> N
 
 
 def test_concurrent_submissions_of_a_name_start_one_execution(parts: Any) -> None:
-    store, sfn, submitter = parts
+    _store, sfn, submitter = parts
     outcomes: list[str] = []
 
     def submit() -> None:

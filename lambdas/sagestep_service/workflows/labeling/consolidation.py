@@ -189,11 +189,20 @@ def dawid_skene(
     Stops once the largest change of any T[i][k] is below ``tolerance`` (``converged``) or after ``iterations``.
     An item's label is its most probable class, its confidence that posterior; a worker's accuracy is
     Σ_k p[k] · pi[w][k][k] (a spammer's is about 1/K, or the prior of the class it always answers).
+
+    When no item has two answers (one worker per item, e.g. an expert review) nothing tells the workers apart: the
+    EM has no overlap to learn from and would move answers towards the class priors. The result is then the
+    majority vote, i.e. each item's one answer (``method`` says so).
     """
     if smoothing <= 0:
         raise ValueError("smoothing must be positive")
     if iterations < 1:
         raise ValueError("iterations must be at least 1")
+    per_item: dict[str, int] = defaultdict(int)
+    for answer in answers:
+        per_item[answer.item] += 1
+    if all(count == 1 for count in per_item.values()):
+        return majority_vote(answers, classes)
     data = _Data(answers, classes)
     K, W = len(data.classes), len(data.workers)
     posteriors: list[list[float]] = []

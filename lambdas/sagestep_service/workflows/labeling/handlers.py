@@ -90,6 +90,21 @@ def on_failure(event: FailureTask, context: LambdaContext) -> dict[str, Any]:
     }
 
 
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def on_job_started(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """ "SageMaker Ground Truth Labeling Job State Change" to InProgress (EventBridge, asynchronous): a job of a batch
+    whose owner asked to stop it meanwhile is stopped (``stopping.stop_if_requested``)."""
+    names = [str(arn).rsplit("/", 1)[-1] for arn in event.get("resources", [])]
+    settings = _settings()
+    sagemaker = aws.Clients().sagemaker
+    stopped = [name for name in names if stopping.stop_if_requested(sagemaker, _store(), settings.stack_name, name)]
+    if stopped:
+        logger.info("stopped labeling jobs of stopped batches", extra={"jobs": stopped})
+    return {"stopped": stopped}
+
+
 # sagestep's own Ground Truth Lambdas -------------------------------------------------------------------------------
 
 

@@ -267,14 +267,14 @@ class BatchRequest(BaseModel):
         levels: dict[str, int] = {}
         for index, job in enumerate(jobs):
             if job.jobName in levels:
-                raise ValueError(f"labelingJobs[{index}].jobName: {job.jobName!r} names two jobs of the batch")
+                raise ValueError(f"labelingJobs.{index}.jobName: {job.jobName!r} names two jobs of the batch")
             levels[job.jobName] = job.jobLevel
         present = sorted({job.jobLevel for job in jobs})
         missing = sorted(set(range(1, present[-1] + 1)) - set(present))
         if missing:
             raise ValueError(f"levels must be 1..N without gaps; no job has level {', '.join(map(str, missing))}")
         for index, job in enumerate(jobs):
-            where = f"labelingJobs[{index}].inputConfig"
+            where = f"labelingJobs.{index}.inputConfig"
             if job.jobLevel == 1 and job.inputConfig.inputManifestS3Uri is None:
                 raise ValueError(f"{where}.inputManifestS3Uri: a level 1 job must label a manifest")
             for source in job.inputConfig.chained:

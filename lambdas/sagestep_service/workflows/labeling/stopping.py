@@ -48,3 +48,28 @@ def check(store: JobStore, job_id: str) -> None:
     record = store.get(job_id) or {}
     if record.get(STOP_FIELD):
         raise StopRequested(f"stopped by its owner at {record[STOP_FIELD]}")
+
+
+def stop_if_requested(sagemaker: Any, store: JobStore, stack: str, labeling_job_name: str) -> bool:
+    """A labeling job of this stack that started after its batch's stop request (created by a Map iteration already
+    past the flag): stop it now. Called for every "SageMaker Ground Truth Labeling Job State Change" to InProgress,
+    so no job of a stopped batch keeps running, whenever it was created. True when it stopped the job."""
+    try:
+        job = sagemaker.describe_labeling_job(LabelingJobName=labeling_job_name)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("ResourceNotFound", "ValidationException"):
+            return False
+        raise
+    tags = {tag["Key"]: tag.get("Value", "") for tag in job.get("Tags") or []}
+    if tags.get("sagestep:stack") != stack or not tags.get("sagestep:job-id"):
+        return False  # another stack's or nobody's: not ours to stop
+    record = store.get(tags["sagestep:job-id"]) or {}
+    if not record.get(STOP_FIELD) or job.get("LabelingJobStatus") not in ("InProgress", "Initializing"):
+        return False
+    try:
+        sagemaker.stop_labeling_job(LabelingJobName=labeling_job_name)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ValidationException":  # it ended meanwhile
+            raise
+        return False
+    return True

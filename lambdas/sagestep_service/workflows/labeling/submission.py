@@ -70,7 +70,7 @@ class LabelingSubmitter:
         if request.deadlineSeconds and request.deadlineSeconds > settings.deadline_seconds:
             raise BadRequest("deadlineSeconds", f"must be at most {settings.deadline_seconds} (this deployment's)")
         for index, job in enumerate(request.labelingJobs):
-            where = f"labelingJobs[{index}]"
+            where = f"labelingJobs.{index}"
             if job.workteamArn and not self._workteam_allowed(job.workteamArn):
                 raise BadRequest(f"{where}.workteamArn", "must be a private work team of this account and region")
             for field in ("preHumanTaskLambdaArn", "annotationConsolidationLambdaArn"):
