@@ -6,8 +6,8 @@ human workforce (a web UI, a queue of people) plugs in through the same seam.
 
 :class:`SimulatedWorkforce` answers at once, deterministically: the same data object, team, task type and seed give
 the same answers, workers and times. A team is a list of :class:`SimulatedWorker` (an accuracy or a confusion
-matrix, a mean time per item); each data object gets ``workers`` distinct members (a seeded choice per object). A worker is right with
-probability ``accuracy``; otherwise: classification -> another category (drawn from the worker's confusion-matrix
+matrix, a mean time per item); each data object gets ``workers`` distinct members (a seeded choice per object). A
+worker is right with probability ``accuracy``; otherwise: classification -> another category (drawn from the worker's confusion-matrix
 row for the true class when one is given); multi-label -> one or two labels flipped; boxes -> coordinates jittered
 by a share of the box proportional to ``1 - accuracy``, and each box sometimes missed or mislabelled; named
 entities -> offsets shifted, a wrong label or a missed entity; audits start from the earlier job's label and correct
