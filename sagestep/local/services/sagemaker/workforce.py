@@ -7,12 +7,12 @@ human workforce (a web UI, a queue of people) plugs in through the same seam.
 :class:`SimulatedWorkforce` answers at once, deterministically: the same data object, team, task type and seed give
 the same answers, workers and times. A team is a list of :class:`SimulatedWorker` (an accuracy or a confusion
 matrix, a mean time per item); each data object gets ``workers`` distinct members (a seeded choice per object). A
-worker is right with probability ``accuracy``; otherwise: classification -> another category (drawn from the worker's confusion-matrix
-row for the true class when one is given); multi-label -> one or two labels flipped; boxes -> coordinates jittered
-by a share of the box proportional to ``1 - accuracy``, and each box sometimes missed or mislabelled; named
-entities -> offsets shifted, a wrong label or a missed entity; audits start from the earlier job's label and correct
-it toward the answer key with the worker's accuracy. Times are drawn (lognormal around ``mean_seconds``), never
-slept: each worker's clock starts at the job's start and advances by the items it answered.
+worker is right with probability ``accuracy``; otherwise: classification -> another category (drawn from the
+worker's confusion-matrix row for the true class when one is given); multi-label -> one or two labels flipped; boxes
+-> coordinates jittered by a share of the box proportional to ``1 - accuracy``, and each box sometimes missed or
+mislabelled; named entities -> offsets shifted, a wrong label or a missed entity; audits start from the earlier
+job's label and correct it toward the answer key with the worker's accuracy. Times are drawn (lognormal around
+``mean_seconds``), never slept: each worker's clock starts at the job's start and advances by the items it answered.
 
 Teams are chosen by work team ARN (exact, or a glob); unconfigured ARNs get ``"default"`` if configured, else
 :data:`DEFAULT_CROWD` (5 workers of mixed quality) or, if the ARN's team name contains ``expert``,
