@@ -18,7 +18,8 @@
    Truth's pre-annotation and consolidation Lambdas apart), items reviewed at level 2, wall time (create to the
    execution's end) and items/s; the ratio of transitions large/small is expected to be 1.00 (a level is one Map
    iteration per job, whatever its number of items). A batch whose crowd was confident about every item skips
-   level 2 (fewer transitions, not comparable): it is run again under a new id (the simulated draws differ).
+   level 2 (fewer transitions, not comparable): it is run again under a new id on other reviews (the simulated
+   answers are seeded by the data).
 
     PYTHONPATH=.:lambdas .venv/bin/python -m bench.labeling [--items 2000] [--seeds 3] [--speed-items 100000]
         [--small 20] [--large 2000] [--review-below 0.9] [--no-runtime]
@@ -197,8 +198,11 @@ def section_transitions(small: int, large: int, review_below: float, timeout: fl
         with SagestepClient(info.api_url, auth) as client:
             categories = client.upload(samples.categories(), "bench/labeling/labels.json")
             for items in (small, large):
-                manifest = client.upload(samples.manifest(items), f"bench/labeling/reviews-{items}.manifest")
                 for attempt in range(1, ATTEMPTS + 1):
+                    # The simulated answers are seeded by the data: another attempt labels other reviews.
+                    manifest = client.upload(
+                        samples.manifest(items, seed=6 + attempt), f"bench/labeling/reviews-{items}-{attempt}.manifest"
+                    )
                     body = run_body(f"bench-{items}-{attempt}", manifest, categories, "TextClassification", workers=3,
                                     review_below=review_below, expert_team=experts)  # fmt: skip
                     row = run_batch(runtime, client, lambdas, body, timeout)
