@@ -312,3 +312,70 @@ def test_batches_are_listed_by_status_and_hidden_from_other_users(
     assert "e2e-running" in groups.STOPPED and "e2e-running" not in groups.IN_PROGRESS
     # And a batch without a report answers 409 for it
     assert labeling.request("GET", "/batch/e2e-failed/report").status_code == 409
+
+
+def test_named_entities_and_a_custom_task_are_labeled_with_sagesteps_own_lambdas(labeling: Labeling) -> None:
+    # Given abstracts (say, text Textract read) whose sections are tagged as spans, and a custom task of the user's:
+    # a Liquid template reading task.input, no Lambda of theirs (sagestep's pre-annotation and consolidation)
+    abstract = "We train a model. Accuracy improves by ten points."
+    spans = [
+        {"label": "METHOD", "startOffset": 0, "endOffset": 17},
+        {"label": "RESULT", "startOffset": 18, "endOffset": 50},
+    ]
+    ner_lines = [
+        {"source": abstract, "sagestep-answer": spans},
+        {"source": "We survey methods.", "sagestep-answer": []},
+    ]
+    ner = labeling.upload(
+        "e2e/labeling/ner/abstracts.manifest", "".join(json.dumps(x) + "\n" for x in ner_lines).encode()
+    )
+    labels = json.dumps({"labels": [{"label": "METHOD"}, {"label": "RESULT"}]}).encode()
+    ner_categories = labeling.upload("e2e/labeling/ner/labels.json", labels)
+    custom_lines = [
+        {"source": f"claim {i}", "sagestep-answer": {"verdict": "true" if i % 2 else "false"}} for i in range(4)
+    ]
+    custom = labeling.upload(
+        "e2e/labeling/custom/claims.manifest", "".join(json.dumps(x) + "\n" for x in custom_lines).encode()
+    )
+    template = labeling.upload(
+        "e2e/labeling/custom/template.liquid.html",
+        b"<crowd-form><p>{{ task.input.taskObject }}</p>"
+        b'<crowd-radio-group name="verdict"></crowd-radio-group></crowd-form>',
+    )
+    custom_categories = labeling.upload(
+        "e2e/labeling/custom/labels.json", json.dumps({"labels": [{"label": "true"}, {"label": "false"}]}).encode()
+    )
+    body = {
+        "batchId": "e2e-spans",
+        "labelingJobs": [
+            {"jobName": "sections", "jobModality": "NamedEntityRecognition", "jobLevel": 1,
+             "labelCategoryConfigS3Uri": ner_categories, "inputConfig": {"inputManifestS3Uri": ner},
+             "workersPerObject": 3},
+            {"jobName": "claims", "jobModality": "Custom", "jobLevel": 1, "uiTemplateS3Uri": template,
+             "labelCategoryConfigS3Uri": custom_categories, "inputConfig": {"inputManifestS3Uri": custom},
+             "workersPerObject": 2},
+        ],
+    }  # fmt: skip
+    # When the batch runs
+    batch = labeling.run(body)
+    assert batch.view["status"] == "COMPLETE", batch.view["error"]
+    # Then the named entities are Ground Truth's NER output (AWS's worker UI, sagestep's span voting)
+    sections = labeling.manifest(batch.job("sections")["outputManifest"]["s3Uri"])
+    entities = sections[0]["sections"]["annotations"]["entities"]
+    assert {(e["label"], e["startOffset"], e["endOffset"]) for e in entities} <= {
+        (s["label"], s["startOffset"], s["endOffset"]) for s in spans
+    }
+    assert entities, sections[0]
+    metadata = sections[0]["sections-metadata"]
+    assert metadata["human-annotated"] == "yes" and metadata["job-name"].startswith("labeling-job/e2e-spans-sections-")
+    described = labeling.sagemaker.describe_labeling_job(LabelingJobName=batch.job("sections")["labelingJobName"])
+    assert described["HumanTaskConfig"]["UiConfig"]["HumanTaskUiArn"].endswith("human-task-ui/NamedEntityRecognition")
+    # And the custom task used the user's template and sagestep's Lambdas; each claim got the workers' answer
+    described = labeling.sagemaker.describe_labeling_job(LabelingJobName=batch.job("claims")["labelingJobName"])
+    assert described["HumanTaskConfig"]["UiConfig"]["UiTemplateS3Uri"] == template
+    assert "PreAnnotation" in described["HumanTaskConfig"]["PreHumanTaskLambdaArn"]
+    consolidation = described["HumanTaskConfig"]["AnnotationConsolidationConfig"]["AnnotationConsolidationLambdaArn"]
+    assert "Consolidation" in consolidation
+    claims = labeling.manifest(batch.job("claims")["outputManifest"]["s3Uri"])
+    assert [line["claims-metadata"]["type"] for line in claims] == ["groundtruth/custom"] * 4
+    assert all("claims" in line and "sagestep-answer" in line for line in claims)
