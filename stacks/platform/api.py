@@ -11,7 +11,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from stacks.platform import constants, nag
+from stacks.platform import constants, nag, user_pools
 from stacks.platform.config import SagestepConfig
 from stacks.platform.job_store import JobStore
 from stacks.platform.labels import label
@@ -41,45 +41,14 @@ class Api(Construct):
         self.rest_api = self._rest_api(config, storage, routes)
 
     def _user_pool(self, config: SagestepConfig) -> tuple[cognito.UserPool, cognito.UserPoolClient]:
-        user_pool = cognito.UserPool(
+        user_pool = user_pools.user_pool(
             self,
             "UserPool",
-            self_sign_up_enabled=config.self_sign_up,
-            sign_in_aliases=cognito.SignInAliases(email=True, username=False),
-            auto_verify=cognito.AutoVerifiedAttrs(email=True),
-            password_policy=cognito.PasswordPolicy(
-                min_length=12,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_digits=True,
-                require_symbols=True,
-                temp_password_validity=Duration.days(3),
-            ),
-            mfa=cognito.Mfa.REQUIRED if config.require_mfa else cognito.Mfa.OPTIONAL,
-            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
-            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-            feature_plan=cognito.FeaturePlan.PLUS if config.cognito_plus_plan else cognito.FeaturePlan.ESSENTIALS,
-            standard_threat_protection_mode=(
-                cognito.StandardThreatProtectionMode.FULL_FUNCTION if config.cognito_plus_plan else None
-            ),
-            removal_policy=config.removal_policy,
-            deletion_protection=not config.destroy_on_removal,
+            config,
+            self_sign_up=config.self_sign_up,
+            optional_mfa_reason="MFA is optional (TOTP) by default because scripts and CI call the API with "
+            "USER_PASSWORD_AUTH; deployments that need it set context requireMfa=true.",
         )
-        label(user_pool, "UserPool")
-        if not config.require_mfa:
-            nag.acknowledge(
-                user_pool,
-                "COG2",
-                "MFA is optional (TOTP) by default because scripts and CI call the API with USER_PASSWORD_AUTH; "
-                "deployments that need it set context requireMfa=true.",
-            )
-        if not config.cognito_plus_plan:
-            nag.acknowledge(
-                user_pool,
-                "COG8",
-                "The Plus feature plan (threat protection) is billed per user; deployments enable it with "
-                "context cognitoFeaturePlan=plus.",
-            )
         client = user_pool.add_client(
             "UserPoolClient",
             auth_flows=cognito.AuthFlow(user_password=True, user_srp=True),

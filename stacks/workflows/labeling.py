@@ -21,7 +21,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from sagestep_service.workflows.labeling import report_schema
-from stacks.platform import constants, nag, permissions
+from stacks.platform import constants, permissions, user_pools
 from stacks.platform.labels import label
 from stacks.platform.lambda_functions import ServiceFunction
 from stacks.workflows.base import Platform, Workflow
@@ -250,39 +250,14 @@ class Labeling(Workflow):
     def _workteam(self) -> str:
         """A private workforce and work team of the stack's own, its workers in a user pool of their own."""
         config = self.platform.config
-        pool = cognito.UserPool(
+        pool = user_pools.user_pool(
             self,
             "LabelersUserPool",
-            self_sign_up_enabled=False,
-            sign_in_aliases=cognito.SignInAliases(email=True, username=False),
-            password_policy=cognito.PasswordPolicy(
-                min_length=12, require_digits=True, require_lowercase=True, require_uppercase=True, require_symbols=True
-            ),
-            mfa=cognito.Mfa.REQUIRED if config.require_mfa else cognito.Mfa.OPTIONAL,
-            mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),
-            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-            feature_plan=cognito.FeaturePlan.PLUS if config.cognito_plus_plan else cognito.FeaturePlan.ESSENTIALS,
-            standard_threat_protection_mode=(
-                cognito.StandardThreatProtectionMode.FULL_FUNCTION if config.cognito_plus_plan else None
-            ),
-            removal_policy=config.removal_policy,
-            deletion_protection=not config.destroy_on_removal,
+            config,
+            self_sign_up=False,
+            optional_mfa_reason="Labelers sign in to Ground Truth's worker portal with TOTP MFA optional; deployments "
+            "that need it set context requireMfa=true (as for the API's users).",
         )
-        label(pool, "LabelersUserPool")
-        if not config.require_mfa:
-            nag.acknowledge(
-                pool,
-                "COG2",
-                "Labelers sign in to Ground Truth's worker portal with TOTP MFA optional; deployments that need it "
-                "set context requireMfa=true (as for the API's users).",
-            )
-        if not config.cognito_plus_plan:
-            nag.acknowledge(
-                pool,
-                "COG8",
-                "The Plus feature plan (threat protection) is billed per user; deployments enable it with "
-                "context cognitoFeaturePlan=plus (as for the API's users).",
-            )
         # Ground Truth's worker portal signs labelers in through the pool's hosted UI (authorization code grant).
         client = pool.add_client(
             "LabelersClient",

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 #: A cause on a job record and in its notification is at most this long.
 MAX_CAUSE = 4000
@@ -23,3 +26,22 @@ def explain_caught(
     if isinstance(details, dict) and "errorMessage" in details:
         return str(details.get("errorType") or error), str(details["errorMessage"])[:MAX_CAUSE]
     return error, (cause or error)[:MAX_CAUSE]
+
+
+class Failure(BaseModel):
+    """What a state's Catch put in ``$.failure``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    Error: str = "Unknown"
+    Cause: str | None = None
+
+
+class FailureTask(BaseModel):
+    """A workflow's failure function's event: the job, its plan and the caught error."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    jobId: str
+    plan: dict[str, Any] = Field(default_factory=dict)
+    failure: Failure

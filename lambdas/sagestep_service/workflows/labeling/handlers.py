@@ -9,11 +9,12 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sagestep_service.platform import aws
+from sagestep_service.platform.failures import FailureTask
 from sagestep_service.platform.jobs import JobStore, now_iso
 from sagestep_service.platform.observability import logger, metrics, tracer
 from sagestep_service.platform.settings import load
 from sagestep_service.workflows.labeling import failure, finish, levels, stopping, tasks
-from sagestep_service.workflows.labeling.models import AdvanceTask, FailureTask, FinishTask
+from sagestep_service.workflows.labeling.models import AdvanceTask, FinishTask
 from sagestep_service.workflows.labeling.settings import LabelingTaskSettings
 
 

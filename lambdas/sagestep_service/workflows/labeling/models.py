@@ -427,14 +427,3 @@ class AdvanceTask(_Task):
 class FinishTask(_Task):
     jobId: str
     plan: dict[str, Any]
-
-
-class Failure(_Task):
-    Error: str = "Unknown"
-    Cause: str | None = None
-
-
-class FailureTask(_Task):
-    jobId: str
-    plan: dict[str, Any] = Field(default_factory=dict)
-    failure: Failure

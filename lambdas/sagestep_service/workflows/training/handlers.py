@@ -8,12 +8,13 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sagestep_service.platform import aws
+from sagestep_service.platform.failures import FailureTask
 from sagestep_service.platform.jobs import JobStore
 from sagestep_service.platform.observability import logger, metrics, tracer
 from sagestep_service.platform.settings import CommonSettings, load
 from sagestep_service.workflows.training import deployment, failure, hpo_results
 from sagestep_service.workflows.training.settings import DeploymentSettings
-from sagestep_service.workflows.training.tasks import FailureTask, FinishDeploymentTask, HpoResultsTask
+from sagestep_service.workflows.training.tasks import FinishDeploymentTask, HpoResultsTask
 
 
 @logger.inject_lambda_context

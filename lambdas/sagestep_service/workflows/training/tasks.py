@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 
 class _Task(BaseModel):
@@ -27,18 +27,3 @@ class FinishDeploymentTask(_Task):
     deployMode: Literal["CREATE", "UPDATE"]
     endpointName: str
     previousJobId: str | None = None
-
-
-class Failure(_Task):
-    """What a Catch put in ``$.failure``."""
-
-    Error: str = "Unknown"
-    Cause: str | None = None
-
-
-class FailureTask(_Task):
-    """``TrainingFailure``: the job, its plan and the caught error."""
-
-    jobId: str
-    plan: dict[str, Any] = Field(default_factory=dict)
-    failure: Failure

@@ -10,11 +10,12 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sagestep_service.platform import aws
+from sagestep_service.platform.failures import FailureTask
 from sagestep_service.platform.jobs import JobStore
 from sagestep_service.platform.observability import logger, metrics, tracer
 from sagestep_service.platform.settings import CommonSettings, load
 from sagestep_service.workflows.translation import failure, restore, results, staging, stopping
-from sagestep_service.workflows.translation.models import FailureTask, FinishTask, RestoreTask, StageTask
+from sagestep_service.workflows.translation.models import FinishTask, RestoreTask, StageTask
 
 
 def _store() -> JobStore:

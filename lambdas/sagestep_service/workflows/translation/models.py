@@ -251,17 +251,6 @@ class FinishTask(_Task):
     results: list[dict[str, Any]]
 
 
-class Failure(_Task):
-    Error: str = "Unknown"
-    Cause: str | None = None
-
-
-class FailureTask(_Task):
-    jobId: str
-    plan: dict[str, Any] = Field(default_factory=dict)
-    failure: Failure
-
-
 class QueueMessage(BaseModel):
     """The reference's SQS message (``Translate All``): one folder to translate."""
 
