@@ -9,22 +9,16 @@ label (the attribute of the job's categories' ``auditLabelAttributeName``, else 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from sagestep_service.platform import objects
 from sagestep_service.workflows.labeling import annotations as answer_formats
 from sagestep_service.workflows.labeling import manifests
 from sagestep_service.workflows.labeling.ground_truth import task_type
 from sagestep_service.workflows.labeling.tasks import TAG_MODALITY
-
-
-def _read(s3: Any, uri: str) -> bytes:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    data: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    return data
 
 
 def job_context(sagemaker: Any, s3: Any, event: Mapping[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
@@ -45,11 +39,11 @@ def job_context(sagemaker: Any, s3: Any, event: Mapping[str, Any]) -> tuple[str 
         return None, None
     if not audit:
         return modality, None
-    categories = json.loads(_read(s3, job["LabelCategoryConfigS3Uri"]))
+    categories = objects.read_json(s3, job["LabelCategoryConfigS3Uri"])
     attribute = categories.get("auditLabelAttributeName")
     manifest = job["InputConfig"]["DataSource"]["S3DataSource"]["ManifestS3Uri"]
     earlier: dict[str, Any] = {}
-    for index, line in enumerate(manifests.parse(_read(s3, manifest).decode("utf-8"))):
+    for index, line in enumerate(manifests.parse(objects.read_bytes(s3, manifest).decode("utf-8"))):
         carried = answer_formats.earlier_attributes(line)
         chosen = attribute if attribute in line else (carried[-1] if carried else None)
         if chosen is not None and chosen in line:

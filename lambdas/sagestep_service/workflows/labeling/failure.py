@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from sagestep_service.platform import aws, registry
 from sagestep_service.platform.failures import MAX_CAUSE, explain_caught
+from sagestep_service.workflows.labeling.models import item_counts
 
 #: What the state machine catches when a level's deadline passed (the Map names it; ``States.Timeout`` elsewhere).
 DEADLINE_ERRORS = frozenset({"States.Timeout", "LabelingDeadlineExceeded"})
@@ -93,13 +94,7 @@ def record_jobs(store: Any, job_id: str, record: Mapping[str, Any], described: M
                 job["failureReason"] = str(description["FailureReason"])[:MAX_CAUSE]
             counters = description.get("LabelCounters") or {}
             if counters:
-                job["itemCounts"] = {
-                    **job.get("itemCounts", {}),
-                    "humanLabeled": counters.get("HumanLabeled", 0),
-                    "machineLabeled": counters.get("MachineLabeled", 0),
-                    "failed": counters.get("FailedNonRetryableError", 0),
-                    "unlabeled": counters.get("Unlabeled", 0),
-                }
+                job["itemCounts"] = item_counts(counters, job.get("itemCounts"))
             output = (description.get("LabelingJobOutput") or {}).get("OutputDatasetS3Uri")
             if output:
                 job["outputManifest"] = {"s3Uri": output}

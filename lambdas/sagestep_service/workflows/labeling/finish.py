@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from sagestep_service.platform import objects
 from sagestep_service.platform.errors import Conflict
 from sagestep_service.platform.failures import MAX_CAUSE
-from sagestep_service.workflows.labeling import reports, views
+from sagestep_service.workflows.labeling import levels, reports, views
 
 
 def success_message(record: dict[str, Any]) -> dict[str, Any]:
@@ -34,12 +34,7 @@ REPORT_FILE = "report.json"
 
 def _classes(s3: Any, plan: dict[str, Any], name: str) -> list[str]:
     """A planned job's label categories (a chained job without its own has its first source's)."""
-    jobs = {job["name"]: job for job in plan["jobs"]}
-    job = jobs[name]
-    while not job["categories"] and job["chain"]:
-        job = jobs[job["chain"][0]]
-    bucket, _, key = job["categories"].removeprefix("s3://").partition("/")
-    document = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    document = objects.read_json(s3, levels.categories_uri(plan, name))
     return [str(entry["label"]) for entry in document.get("labels", [])]
 
 
@@ -108,5 +103,4 @@ def read_report(s3: Any, record: dict[str, Any]) -> reports.BatchReport:
     uri = record.get("reportUri")
     if not uri:
         raise Conflict(f"batch {record.get('request', {}).get('batchId')} has no report yet ({record.get('status')})")
-    bucket, _, key = str(uri).removeprefix("s3://").partition("/")
-    return reports.BatchReport.model_validate_json(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    return reports.BatchReport.model_validate_json(objects.read_bytes(s3, str(uri)))

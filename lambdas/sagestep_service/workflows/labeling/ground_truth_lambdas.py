@@ -26,14 +26,13 @@ An item with no valid answer gets ``failure-reason`` metadata and no label.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlparse
 
+from sagestep_service.platform import objects
 from sagestep_service.workflows.labeling.annotations import (
     AnswerError,
     Kind,
@@ -340,14 +339,6 @@ def labeling_job_name(arn: str) -> str:
     return arn.split(marker, 1)[1]
 
 
-def read_json(s3: Any, uri: str) -> Any:
-    parsed = urlparse(uri)
-    if parsed.scheme != "s3" or not parsed.netloc:
-        raise ValueError(f"{uri!r} is not an s3:// URI")
-    body = s3.get_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))["Body"].read()
-    return json.loads(body)
-
-
 def consolidate(
     event: Mapping[str, Any],
     s3: Any,
@@ -361,7 +352,7 @@ def consolidate(
     comes only from it); ``earlier`` maps datasetObjectId to the earlier job's label, for ``adjustment-status``."""
     attribute = event["labelAttributeName"]
     classes = [str(c) for c in event.get("labelCategories") or []]
-    payload = read_json(s3, event["payload"]["s3Uri"])
+    payload = objects.read_json(s3, event["payload"]["s3Uri"])
     if not isinstance(payload, list):
         raise ValueError("the consolidation payload is not a list")
     answers, order, texts = [], [], {}

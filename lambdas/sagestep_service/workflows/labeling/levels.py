@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sagestep_service.platform import objects
 from sagestep_service.platform.jobs import JobStore
 from sagestep_service.workflows.labeling import manifests, tasks
 from sagestep_service.workflows.labeling.ground_truth import task_type
-from sagestep_service.workflows.labeling.models import JobStatus
+from sagestep_service.workflows.labeling.models import JobStatus, item_counts
 
 _STATUS = {"Completed": JobStatus.COMPLETED, "Failed": JobStatus.FAILED, "Stopped": JobStatus.STOPPED}
 
@@ -26,9 +27,13 @@ class BatchInputError(ValueError):
     """A job's input cannot be labeled (a manifest that does not parse, an item outside your folder)."""
 
 
-def _split(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    return bucket, key
+def categories_uri(plan: dict[str, Any], name: str) -> str:
+    """The categories file a planned job labels with: its own, else (a chained job) its first source's."""
+    jobs = {job["name"]: job for job in plan["jobs"]}
+    job = jobs[name]
+    while not job["categories"] and job["chain"]:
+        job = jobs[job["chain"][0]]
+    return str(job["categories"])
 
 
 def initial_levels(plan: dict[str, Any]) -> list[dict[str, Any]]:
@@ -62,14 +67,7 @@ def record_results(levels: list[dict[str, Any]], level: int, results: list[dict[
         if result is None:
             continue
         job["status"] = str(_STATUS.get(result.get("status", ""), JobStatus.COMPLETED))
-        counters = result.get("counters") or {}
-        job["itemCounts"] = {
-            "total": job.get("itemCounts", {}).get("total", counters.get("TotalLabeled", 0)),
-            "humanLabeled": counters.get("HumanLabeled", 0),
-            "machineLabeled": counters.get("MachineLabeled", 0),
-            "failed": counters.get("FailedNonRetryableError", 0),
-            "unlabeled": counters.get("Unlabeled", 0),
-        }
+        job["itemCounts"] = item_counts(result.get("counters") or {}, job.get("itemCounts"))
         if result.get("output"):
             job["outputManifest"] = {"s3Uri": result["output"]}
     if all(job["status"] in (JobStatus.COMPLETED, JobStatus.SKIPPED) for job in entry["jobs"]):
@@ -96,9 +94,7 @@ class LevelBuilder:
         return f"s3://{self._bucket}/{self._prefix}{suffix}"
 
     def _get(self, uri: str) -> bytes:
-        bucket, key = _split(uri)
-        data: bytes = self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        return data
+        return objects.read_bytes(self._s3, uri)
 
     def _put(self, suffix: str, body: str, content_type: str) -> str:
         self._s3.put_object(
@@ -144,10 +140,7 @@ class LevelBuilder:
 
     def _categories(self, job: dict[str, Any]) -> tuple[str, list[str]]:
         """The job's categories file (an adjustment job's names the attribute it adjusts) and the labels."""
-        source = job
-        while not source["categories"] and source["chain"]:
-            source = self._job(source["chain"][0])
-        uri = source["categories"]
+        uri = categories_uri(self._plan, job["name"])
         document = json.loads(self._get(uri))
         labels = [entry["label"] for entry in document.get("labels", [])]
         if task_type(job["modality"]).audit:

@@ -341,6 +341,20 @@ class ItemCounts(BaseModel):
     unlabeled: int = 0
 
 
+def item_counts(counters: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Ground Truth's ``LabelCounters`` as a job's ``itemCounts``; ``total`` stays what the job's manifest held when
+    it was built (``previous``), else Ground Truth's ``TotalLabeled``."""
+    previous = previous or {}
+    return {
+        **previous,
+        "total": previous.get("total", counters.get("TotalLabeled", 0)),
+        "humanLabeled": counters.get("HumanLabeled", 0),
+        "machineLabeled": counters.get("MachineLabeled", 0),
+        "failed": counters.get("FailedNonRetryableError", 0),
+        "unlabeled": counters.get("Unlabeled", 0),
+    }
+
+
 class JobCounts(BaseModel):
     """A level's jobs by status."""
 

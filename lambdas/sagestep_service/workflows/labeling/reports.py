@@ -29,10 +29,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sagestep_service.platform import objects
 from sagestep_service.platform.listing import PAGE_SIZE, list_folder
 from sagestep_service.workflows.labeling import report_schema
 from sagestep_service.workflows.labeling.annotations import (
@@ -52,13 +52,6 @@ TOP_LABELS = 50
 TOP_WORKERS = 100
 MAX_WINDOWS = 168  #: a week of hours; older windows are summed into the report's ``truncated``
 CONFIRMED, FAILED = "confirmed", "failed"
-
-
-def _uri(uri: str) -> tuple[str, str]:
-    parsed = urlparse(uri)
-    if parsed.scheme != "s3" or not parsed.netloc:
-        raise ValueError(f"{uri!r} is not an s3:// URI")
-    return parsed.netloc, parsed.path.lstrip("/")
 
 
 def worker_response_uri(output_path: str, labeling_job_name: str) -> str:
@@ -146,7 +139,7 @@ def parse_responses(item: str, document: Mapping[str, Any]) -> list[Response]:
 def read_responses(s3: Any, uri: str, *, page_size: int = PAGE_SIZE) -> list[Response]:
     """Every answer under a job's worker-response prefix (every iteration; listed page by page). A worker who
     answered an item more than once (a later iteration) counts with its latest submission."""
-    bucket, prefix = _uri(uri)
+    bucket, prefix = objects.split_uri(uri)
     latest: dict[tuple[str, str], Response] = {}
     for listed in list_folder(s3, bucket, prefix, page_size=page_size):
         parts = listed.path.split("/")
@@ -167,8 +160,7 @@ def _order(item: str) -> tuple[int, str]:
 
 def read_manifest(s3: Any, uri: str) -> list[dict[str, Any]]:
     """A JSON Lines manifest's objects (blank lines skipped)."""
-    bucket, key = _uri(uri)
-    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+    body = objects.read_bytes(s3, uri).decode("utf-8")
     return [json.loads(line) for line in body.splitlines() if line.strip()]
 
 

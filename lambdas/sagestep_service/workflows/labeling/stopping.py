@@ -12,42 +12,21 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sagestep_service.platform.errors import Conflict
-from sagestep_service.platform.jobs import JobStore, now_iso
+from sagestep_service.platform.jobs import JobStore
+from sagestep_service.platform.stopping import STOP_FIELD, StopRequested, check, request_stop
 from sagestep_service.platform.submission import execution_plan
 from sagestep_service.workflows.labeling import RUNNING_STATUSES
 from sagestep_service.workflows.labeling.failure import stop_labeling_jobs
 
-STOP_FIELD = "stopRequestedAt"
-
-
-class StopRequested(Exception):
-    """The batch's owner asked to stop it (raised by the task functions, caught by the failure path)."""
+__all__ = ["STOP_FIELD", "StopRequested", "check", "stop", "stop_if_requested"]
 
 
 def stop(sagemaker: Any, store: JobStore, record: dict[str, Any]) -> dict[str, Any]:
     """Flag ``record``'s batch as stopping and stop its running labeling jobs; returns the record as it is now."""
-    job_id = str(record["jobId"])
-    status = str(record.get("status"))
-    batch = record.get("request", {}).get("batchId", job_id)
-    if status not in RUNNING_STATUSES:
-        raise Conflict(f"batch {batch} has already ended ({status})")
-    at = now_iso()
-    try:
-        store.update(job_id, set_fields={STOP_FIELD: at}, expected_status=status)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            raise Conflict(f"batch {batch} changed meanwhile; try again") from exc
-        raise
+    batch = record.get("request", {}).get("batchId", record["jobId"])
+    flagged = request_stop(store, record, RUNNING_STATUSES, f"batch {batch}")
     stop_labeling_jobs(sagemaker, execution_plan(record))
-    return {**record, STOP_FIELD: at}
-
-
-def check(store: JobStore, job_id: str) -> None:
-    """Raise :class:`StopRequested` if the batch's owner asked to stop it."""
-    record = store.get(job_id) or {}
-    if record.get(STOP_FIELD):
-        raise StopRequested(f"stopped by its owner at {record[STOP_FIELD]}")
+    return flagged
 
 
 def stop_if_requested(sagemaker: Any, store: JobStore, stack: str, labeling_job_name: str) -> bool:

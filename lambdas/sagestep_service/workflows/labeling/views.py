@@ -12,6 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from sagestep_service.platform import objects
 from sagestep_service.platform.jobs import JobStore
 from sagestep_service.workflows.labeling.models import (
     KIND,
@@ -24,6 +25,7 @@ from sagestep_service.workflows.labeling.models import (
     LevelView,
     Link,
     WorkerView,
+    item_counts,
 )
 
 #: The batch statuses a record's status stands for (SUBMITTED: claimed, its execution starting).
@@ -72,19 +74,9 @@ def _live(sagemaker: Any, job: dict[str, Any]) -> dict[str, Any]:
         description = sagemaker.describe_labeling_job(LabelingJobName=job["labelingJobName"])
     except ClientError:
         return job
-    counters = description.get("LabelCounters") or {}
     status = _LIVE.get(description.get("LabelingJobStatus", ""), JobStatus(job["status"]))
-    return {
-        **job,
-        "status": str(status),
-        "itemCounts": {
-            **job.get("itemCounts", {}),
-            "humanLabeled": counters.get("HumanLabeled", 0),
-            "machineLabeled": counters.get("MachineLabeled", 0),
-            "failed": counters.get("FailedNonRetryableError", 0),
-            "unlabeled": counters.get("Unlabeled", 0),
-        },
-    }
+    counts = item_counts(description.get("LabelCounters") or {}, job.get("itemCounts"))
+    return {**job, "status": str(status), "itemCounts": counts}
 
 
 def _level_status(entry: dict[str, Any], jobs: list[LabelingJobView]) -> str:
@@ -129,8 +121,7 @@ def levels(record: dict[str, Any], sagemaker: Any | None = None) -> list[LevelVi
 
 
 def _sign(s3: Any, link: Link, expiry: int) -> None:
-    bucket, _, key = link.s3Uri.removeprefix("s3://").partition("/")
-    link.url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expiry)
+    link.url = objects.presign_get(s3, link.s3Uri, expiry)
 
 
 def batch_view(record: dict[str, Any], *, sagemaker: Any | None, s3: Any | None, expiry: int = 3600) -> BatchView:
@@ -156,7 +147,3 @@ def batch_view(record: dict[str, Any], *, sagemaker: Any | None, s3: Any | None,
         if view.report is not None:
             _sign(s3, view.report, expiry)
     return view
-
-
-def store_record(store: JobStore, job_id: str) -> dict[str, Any]:
-    return store.get(job_id) or {"jobId": job_id}
